@@ -1,0 +1,1 @@
+"""Nastavnik: a Telegram bot that runs school mentoring programmes."""

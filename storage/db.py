@@ -1,0 +1,136 @@
+"""The aiosqlite connection: pragmas, write transactions and versioned migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema version: the SQL that reaches it and the SQL that leaves it."""
+
+    version: int
+    name: str
+    up: str
+    down: str
+
+
+def load_migrations() -> list[Migration]:
+    """Read `storage/migrations/NNNN_name.up.sql` / `.down.sql` pairs in version order."""
+    folder = resources.files("storage") / "migrations"
+    found: list[Migration] = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".up.sql"):
+            continue
+        stem = entry.name.removesuffix(".up.sql")
+        version, _, name = stem.partition("_")
+        down = folder / f"{stem}.down.sql"
+        found.append(Migration(int(version), name, entry.read_text("utf-8"), down.read_text("utf-8")))
+    versions = [m.version for m in found]
+    if versions != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 1..N without gaps, found {versions}")
+    return found
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (one place, so tests can reason about it)."""
+    return datetime.now(UTC)
+
+
+class Database:
+    """One aiosqlite connection shared by the process, with serialised write transactions."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
+        """Open (creating if needed) the database file, set pragmas and migrate to the newest schema."""
+        conn = await aiosqlite.connect(str(path), isolation_level=None)
+        conn.row_factory = aiosqlite.Row
+        await conn.execute("PRAGMA journal_mode = WAL")
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await conn.execute("PRAGMA synchronous = NORMAL")
+        db = cls(conn)
+        if migrate:
+            await db.migrate()
+        return db
+
+    async def close(self) -> None:
+        """Close the connection."""
+        await self.conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run statements atomically: committed on exit, rolled back on any exception."""
+        async with self._write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            else:
+                await self.conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: tuple | dict = ()) -> aiosqlite.Row | None:
+        """Run a query and return its first row."""
+        async with self.conn.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        """Run a query and return all rows."""
+        async with self.conn.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def execute(self, sql: str, params: tuple | dict = ()) -> int:
+        """Run one writing statement in its own transaction; return the last row id."""
+        async with self.transaction() as conn, conn.execute(sql, params) as cur:
+            return cur.lastrowid or 0
+
+    async def schema_version(self) -> int:
+        """The version recorded in `PRAGMA user_version`."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    async def migrate(self, target: int | None = None) -> int:
+        """Apply migrations up (or down) to `target` (default: newest); return the version reached."""
+        migrations = load_migrations()
+        target = len(migrations) if target is None else target
+        current = await self.schema_version()
+        if current > len(migrations):
+            raise RuntimeError(
+                f"the database is at schema version {current}, newer than this code knows "
+                f"({len(migrations)}): upgrade the bot"
+            )
+        while current != target:
+            step = migrations[current] if current < target else migrations[current - 1]
+            sql = step.up if current < target else step.down
+            new_version = step.version if current < target else step.version - 1
+            async with self._write_lock:
+                try:
+                    await self.conn.executescript(
+                        f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {new_version};\nCOMMIT;"
+                    )
+                except Exception:
+                    if self.conn.in_transaction:
+                        await self.conn.execute("ROLLBACK")
+                    raise
+            logger.info("database schema %s -> %s (%s)", current, new_version, step.name)
+            current = new_version
+        return current

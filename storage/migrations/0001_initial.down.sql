@@ -1,0 +1,12 @@
+DROP TABLE processed_updates;
+DROP TABLE fsm;
+DROP TABLE answers;
+DROP TABLE responses;
+DROP TABLE invites;
+DROP TABLE consents;
+DROP TABLE guardians;
+DROP TABLE participants;
+DROP TABLE programmes;
+DROP TABLE coordinators;
+DROP TABLE organisations;
+DROP TABLE users;

@@ -1,0 +1,26 @@
+"""One holder of every repository, injected into handlers as `repos`."""
+
+from __future__ import annotations
+
+from storage.db import Database
+from storage.repos.invites import InviteRepo
+from storage.repos.organisations import OrganisationRepo
+from storage.repos.participants import ParticipantRepo
+from storage.repos.programmes import ProgrammeRepo
+from storage.repos.responses import ResponseRepo
+from storage.repos.updates import UpdateRepo
+from storage.repos.users import UserRepo
+
+
+class Repositories:
+    """Data access for the whole bot, over one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.users = UserRepo(db)
+        self.organisations = OrganisationRepo(db)
+        self.programmes = ProgrammeRepo(db)
+        self.invites = InviteRepo(db)
+        self.participants = ParticipantRepo(db)
+        self.responses = ResponseRepo(db)
+        self.updates = UpdateRepo(db)

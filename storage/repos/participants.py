@@ -1,0 +1,160 @@
+"""Participants and their consents: nothing personal is written before consent is given."""
+
+from __future__ import annotations
+
+from storage.db import Database, utcnow
+from storage.models import Consent, Participant, ParticipantStatus, Role
+from storage.repos._convert import parse_ts, ts
+
+
+def _participant(row: object) -> Participant:
+    r = row
+    return Participant(
+        r["id"],  # type: ignore[index]
+        r["programme_id"],  # type: ignore[index]
+        r["user_id"],  # type: ignore[index]
+        Role(r["role"]),  # type: ignore[index]
+        r["form"],  # type: ignore[index]
+        r["full_name"],  # type: ignore[index]
+        bool(r["is_minor"]),  # type: ignore[index]
+        ParticipantStatus(r["status"]),  # type: ignore[index]
+        parse_ts(r["created_at"]),  # type: ignore[index,arg-type]
+    )
+
+
+class ParticipantRepo:
+    """Mentors and mentees of programmes, consents and legal representatives."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def enrol(
+        self,
+        programme_id: int,
+        user_id: int,
+        role: Role,
+        form: str,
+        full_name: str,
+        is_minor: bool,
+        text_version: str,
+    ) -> Participant:
+        """Record the person's own consent and, in the same transaction, the person."""
+        now = ts(utcnow())
+        status = ParticipantStatus.PARENT_PENDING if is_minor else ParticipantStatus.ACTIVE
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "INSERT INTO participants "
+                "(programme_id, user_id, role, form, full_name, is_minor, status, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (programme_id, user_id, role.value, form, full_name, int(is_minor), status.value,
+                 now),
+            ) as cur:
+                participant_id = cur.lastrowid
+            await conn.execute(
+                "INSERT INTO consents (programme_id, participant_id, role, kind, decision, "
+                "given_by, text_version, created_at) VALUES (?, ?, ?, 'self', 'given', ?, ?, ?)",
+                (programme_id, participant_id, role.value, user_id, text_version, now),
+            )
+        return await self.get(participant_id)  # type: ignore[arg-type,return-value]
+
+    async def get(self, participant_id: int) -> Participant | None:
+        """One participant."""
+        row = await self.db.fetchone("SELECT * FROM participants WHERE id = ?", (participant_id,))
+        return _participant(row) if row else None
+
+    async def find(self, programme_id: int, user_id: int) -> Participant | None:
+        """The user's participation in a programme."""
+        row = await self.db.fetchone(
+            "SELECT * FROM participants WHERE programme_id = ? AND user_id = ?",
+            (programme_id, user_id),
+        )
+        return _participant(row) if row else None
+
+    async def of_user(self, user_id: int) -> list[Participant]:
+        """Every participation of a user, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM participants WHERE user_id = ? ORDER BY id DESC", (user_id,)
+        )
+        return [_participant(r) for r in rows]
+
+    async def of_guardian(self, user_id: int) -> list[Participant]:
+        """The minors a user confirmed consent for as legal representative."""
+        rows = await self.db.fetchall(
+            "SELECT p.* FROM participants p JOIN guardians g ON g.participant_id = p.id "
+            "WHERE g.user_id = ? ORDER BY p.id DESC",
+            (user_id,),
+        )
+        return [_participant(r) for r in rows]
+
+    async def guardians(self, participant_id: int) -> list[int]:
+        """User ids of a minor's confirmed legal representatives."""
+        rows = await self.db.fetchall(
+            "SELECT user_id FROM guardians WHERE participant_id = ?", (participant_id,)
+        )
+        return [r["user_id"] for r in rows]
+
+    async def parent_decision(
+        self, participant_id: int, parent_id: int, agree: bool, text_version: str
+    ) -> Participant | None:
+        """Record a legal representative's decision; a refusal deletes the child's data."""
+        now = ts(utcnow())
+        participant = await self.get(participant_id)
+        if participant is None:
+            return None
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO consents (programme_id, participant_id, role, kind, decision, "
+                "given_by, text_version, created_at) VALUES (?, ?, ?, 'parent', ?, ?, ?, ?)",
+                (participant.programme_id, participant_id, participant.role.value,
+                 "given" if agree else "refused", parent_id, text_version, now),
+            )
+            if agree:
+                await conn.execute(
+                    "INSERT OR IGNORE INTO guardians (participant_id, user_id, confirmed_at) "
+                    "VALUES (?, ?, ?)",
+                    (participant_id, parent_id, now),
+                )
+                await conn.execute(
+                    "UPDATE participants SET status = 'active' WHERE id = ?", (participant_id,)
+                )
+            else:
+                await self._forget(conn, participant_id)
+        return await self.get(participant_id)
+
+    async def withdraw(self, participant_id: int, text_version: str) -> bool:
+        """Delete the person's data and answers, keeping an anonymous record of the withdrawal."""
+        participant = await self.get(participant_id)
+        if participant is None:
+            return False
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO consents (programme_id, participant_id, role, kind, decision, "
+                "given_by, text_version, created_at) VALUES (?, NULL, ?, 'self', 'withdrawn', "
+                "NULL, ?, ?)",
+                (participant.programme_id, participant.role.value, text_version, ts(utcnow())),
+            )
+            await self._forget(conn, participant_id)
+        return True
+
+    @staticmethod
+    async def _forget(conn: object, participant_id: int) -> None:
+        """Anonymise the consent trail and delete the participant (answers cascade)."""
+        await conn.execute(  # type: ignore[attr-defined]
+            "UPDATE consents SET given_by = NULL, participant_id = NULL WHERE participant_id = ?",
+            (participant_id,),
+        )
+        await conn.execute(  # type: ignore[attr-defined]
+            "DELETE FROM participants WHERE id = ?", (participant_id,)
+        )
+
+    async def consents(self, participant_id: int) -> list[Consent]:
+        """The consent trail of a participant, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM consents WHERE participant_id = ? ORDER BY id", (participant_id,)
+        )
+        return [
+            Consent(r["id"], r["programme_id"], r["participant_id"], r["role"], r["kind"],
+                    r["decision"], r["given_by"], r["text_version"],
+                    parse_ts(r["created_at"]))  # type: ignore[arg-type]
+            for r in rows
+        ]

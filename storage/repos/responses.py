@@ -1,0 +1,88 @@
+"""Questionnaire responses: every answer is written the moment it is given."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from storage.db import Database, utcnow
+from storage.models import Response, ResponseStatus
+from storage.repos._convert import parse_ts, ts
+
+
+class ResponseRepo:
+    """Responses and their answers."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def start(self, participant_id: int, questionnaire_id: str, version: int) -> Response:
+        """The participant's response to a questionnaire, created if new."""
+        now = ts(utcnow())
+        await self.db.execute(
+            "INSERT OR IGNORE INTO responses (participant_id, questionnaire_id, "
+            "questionnaire_version, status, started_at, updated_at) "
+            "VALUES (?, ?, ?, 'in_progress', ?, ?)",
+            (participant_id, questionnaire_id, version, now, now),
+        )
+        row = await self.db.fetchone(
+            "SELECT id FROM responses WHERE participant_id = ? AND questionnaire_id = ?",
+            (participant_id, questionnaire_id),
+        )
+        return await self.get(row["id"])  # type: ignore[index,return-value]
+
+    async def get(self, response_id: int) -> Response | None:
+        """A response with all its answers."""
+        row = await self.db.fetchone("SELECT * FROM responses WHERE id = ?", (response_id,))
+        if row is None:
+            return None
+        answers = await self.db.fetchall(
+            "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
+        )
+        return Response(
+            row["id"],
+            row["participant_id"],
+            row["questionnaire_id"],
+            row["questionnaire_version"],
+            ResponseStatus(row["status"]),
+            {a["question_id"]: json.loads(a["value"]) for a in answers},
+            parse_ts(row["submitted_at"]),
+        )
+
+    async def of_participant(self, participant_id: int) -> list[Response]:
+        """Every response of a participant."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM responses WHERE participant_id = ? ORDER BY id", (participant_id,)
+        )
+        return [r for row in rows if (r := await self.get(row["id"])) is not None]
+
+    async def save_answer(self, response_id: int, question_id: str, value: Any) -> None:
+        """Write (or overwrite) one answer; None records a skipped optional question."""
+        now = ts(utcnow())
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO answers (response_id, question_id, value, answered_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(response_id, question_id) "
+                "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+                (response_id, question_id, json.dumps(value, ensure_ascii=False), now),
+            )
+            await conn.execute(
+                "UPDATE responses SET updated_at = ? WHERE id = ?", (now, response_id)
+            )
+
+    async def submit(self, response_id: int, drop: Iterable[str] = ()) -> bool:
+        """Mark submitted, dropping answers to questions no longer shown; False if already done."""
+        now = ts(utcnow())
+        async with self.db.transaction() as conn:
+            for question_id in drop:
+                await conn.execute(
+                    "DELETE FROM answers WHERE response_id = ? AND question_id = ?",
+                    (response_id, question_id),
+                )
+            async with conn.execute(
+                "UPDATE responses SET status = 'submitted', submitted_at = ?, updated_at = ? "
+                "WHERE id = ? AND status = 'in_progress'",
+                (now, now, response_id),
+            ) as cur:
+                return cur.rowcount == 1
