@@ -57,7 +57,12 @@ class User:
 
     id: int
     locale: str | None
+    tg_locale: str | None
     blocked_at: datetime | None
+
+    def language(self, default: str) -> str:
+        """The language to talk to the user in: their choice, else Telegram's, else the default."""
+        return self.locale or self.tg_locale or default
 
 
 @dataclass(frozen=True)

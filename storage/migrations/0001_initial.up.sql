@@ -2,6 +2,7 @@
 CREATE TABLE users (
     id          INTEGER PRIMARY KEY,      -- Telegram user id
     locale      TEXT,                     -- chosen with /language; NULL follows Telegram
+    tg_locale   TEXT,                     -- the language Telegram last reported for the user
     blocked_at  TEXT,                     -- set when the messenger says the bot was blocked
     created_at  TEXT NOT NULL
 );

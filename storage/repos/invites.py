@@ -86,3 +86,11 @@ class InviteRepo:
             (ts(utcnow()), user_id, invite_id),
         ) as cur:
             return cur.rowcount == 1
+
+    async def for_participant(self, participant_id: int) -> list[Invite]:
+        """Parent links of a minor that are still open (not revoked, not used)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM invites WHERE participant_id = ? AND revoked_at IS NULL AND used_at IS NULL",
+            (participant_id,),
+        )
+        return [_invite(r) for r in rows]

@@ -8,7 +8,7 @@ from storage.repos._convert import parse_ts, ts
 
 
 class UserRepo:
-    """Users and their chosen language."""
+    """Users and their language."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -16,22 +16,26 @@ class UserRepo:
     async def get(self, user_id: int) -> User | None:
         """The user, if the bot has met them."""
         row = await self.db.fetchone(
-            "SELECT id, locale, blocked_at FROM users WHERE id = ?", (user_id,)
+            "SELECT id, locale, tg_locale, blocked_at FROM users WHERE id = ?", (user_id,)
         )
-        return User(row["id"], row["locale"], parse_ts(row["blocked_at"])) if row else None
+        if row is None:
+            return None
+        return User(row["id"], row["locale"], row["tg_locale"], parse_ts(row["blocked_at"]))
 
-    async def ensure(self, user_id: int) -> User:
-        """The user, created on first contact; a returning user is no longer marked blocked."""
+    async def seen(self, user_id: int, tg_locale: str | None) -> User:
+        """The user on contact: created if new, Telegram's language refreshed, unblocked."""
         user = await self.get(user_id)
         if user is None:
             await self.db.execute(
-                "INSERT OR IGNORE INTO users (id, created_at) VALUES (?, ?)",
-                (user_id, ts(utcnow())),
+                "INSERT OR IGNORE INTO users (id, tg_locale, created_at) VALUES (?, ?, ?)",
+                (user_id, tg_locale, ts(utcnow())),
             )
-            return User(user_id, None, None)
-        if user.blocked_at is not None:
-            await self.db.execute("UPDATE users SET blocked_at = NULL WHERE id = ?", (user_id,))
-            return User(user_id, user.locale, None)
+            return User(user_id, None, tg_locale, None)
+        if user.tg_locale != tg_locale or user.blocked_at is not None:
+            await self.db.execute(
+                "UPDATE users SET tg_locale = ?, blocked_at = NULL WHERE id = ?", (tg_locale, user_id)
+            )
+            return User(user_id, user.locale, tg_locale, None)
         return user
 
     async def set_locale(self, user_id: int, locale: str | None) -> None:
@@ -40,6 +44,4 @@ class UserRepo:
 
     async def mark_blocked(self, user_id: int) -> None:
         """The messenger refused delivery: the user blocked the bot."""
-        await self.db.execute(
-            "UPDATE users SET blocked_at = ? WHERE id = ?", (ts(utcnow()), user_id)
-        )
+        await self.db.execute("UPDATE users SET blocked_at = ? WHERE id = ?", (ts(utcnow()), user_id))

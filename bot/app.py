@@ -1,0 +1,85 @@
+"""Factories shared by production and tests: the bot, the dispatcher, the scheduler."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.config import Settings
+from bot.i18n import UserLocaleMiddleware
+from bot.messenger import set_default_menus
+from bot.middlewares import DeduplicateMiddleware, UserMiddleware
+from dialogs.schema import Registry
+from handlers import get_routers
+from storage.db import Database, utcnow
+from storage.fsm import SQLiteStorage
+from storage.repos import Repositories
+
+logger = logging.getLogger(__name__)
+
+UPDATE_CLAIMS_KEPT = timedelta(days=2)
+
+
+def create_bot(settings: Settings) -> Bot:
+    """A bot talking to the configured Bot API server (Telegram's, self-hosted or an emulator)."""
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.bot_api_base_url), proxy=settings.proxy_url
+    )
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=None, link_preview_is_disabled=True),
+    )
+
+
+def create_dispatcher(
+    settings: Settings,
+    db: Database,
+    i18n: I18n,
+    questionnaires: Registry,
+    events_isolation: BaseEventIsolation | None = None,
+) -> Dispatcher:
+    """The dispatcher with its storage, middlewares, routers and injected dependencies."""
+    repos = Repositories(db)
+    dp = Dispatcher(
+        storage=SQLiteStorage(db),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+        settings=settings,
+        repos=repos,
+        questionnaires=questionnaires,
+        i18n=i18n,
+    )
+    dp.update.outer_middleware(DeduplicateMiddleware(repos))
+    dp.update.outer_middleware(UserMiddleware(repos))
+    UserLocaleMiddleware(i18n).setup(dp)
+    dp.include_routers(*get_routers())
+    dp.startup.register(_on_startup)
+    return dp
+
+
+async def _on_startup(bot: Bot, i18n: I18n) -> None:
+    """Announce the default command menus."""
+    await set_default_menus(bot, i18n)
+    me = await bot.me()
+    logger.info("started as @%s", me.username)
+
+
+def create_scheduler(repos: Repositories) -> AsyncIOScheduler:
+    """Background jobs: pruning of old update claims."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+
+    async def prune_update_claims() -> None:
+        removed = await repos.updates.prune(utcnow() - UPDATE_CLAIMS_KEPT)
+        logger.debug("pruned %s old update claims", removed)
+
+    scheduler.add_job(prune_update_claims, "interval", hours=6, next_run_time=utcnow())
+    return scheduler

@@ -1,0 +1,77 @@
+"""Callback data of every inline button, in one place so prefixes stay short and unique."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+
+
+class LanguageCb(CallbackData, prefix="lang"):
+    """Pick the interface language."""
+
+    code: str
+
+
+class ConsentCb(CallbackData, prefix="cs"):
+    """A decision on the consent screen of an invite."""
+
+    action: str  # agree | minor | decline | again
+    invite: int
+
+
+class FormCb(CallbackData, prefix="fm"):
+    """Pick a form of mentoring while joining a programme."""
+
+    invite: int
+    form: str
+
+
+class ParentCb(CallbackData, prefix="pc"):
+    """A legal representative's decision."""
+
+    action: str  # agree | refuse
+    invite: int
+
+
+class WithdrawCb(CallbackData, prefix="wd"):
+    """Withdraw consent for one participation (ask, then confirm)."""
+
+    action: str  # ask | yes | no
+    participant: int
+
+
+class QuestionCb(CallbackData, prefix="q"):
+    """A tap inside a questionnaire: bound to one response and one question."""
+
+    action: str  # a(nswer) | t(oggle) | d(one) | s(kip) | b(ack) | n(ext) | e(dit) | sub(mit)
+    response: int
+    question: str = ""
+    value: str = ""
+
+
+class CoordinatorInviteCb(CallbackData, prefix="ci"):
+    """Accept or decline an appointment as coordinator."""
+
+    action: str  # accept | decline
+    invite: int
+
+
+class OrgCb(CallbackData, prefix="org"):
+    """An administrator's action on an organisation."""
+
+    action: str  # tz | link | open
+    org: int = 0
+    value: str = ""
+
+
+class ProgrammeCb(CallbackData, prefix="pg"):
+    """A coordinator's action on a programme or on the programme being created."""
+
+    action: str
+    programme: int = 0
+    value: str = ""
+
+
+class OpenQuestionnaireCb(CallbackData, prefix="qo"):
+    """Open (or resume) the questionnaire of one participation."""
+
+    participant: int

@@ -1,0 +1,35 @@
+"""FSM states of multi-step conversations (stored in the database, so they survive restarts)."""
+
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+
+class Joining(StatesGroup):
+    """A person who opened a mentor/mentee invite and agreed: their name is asked next."""
+
+    name = State()
+
+
+class Answering(StatesGroup):
+    """A person inside a questionnaire."""
+
+    question = State()
+
+
+class NewOrganisation(StatesGroup):
+    """An administrator adding an organisation."""
+
+    name = State()
+    timezone = State()
+
+
+class NewProgramme(StatesGroup):
+    """A coordinator creating a programme."""
+
+    organisation = State()
+    title = State()
+    forms = State()
+    start_date = State()
+    end_date = State()
+    confirm = State()

@@ -1,0 +1,1 @@
+"""Questionnaires as data, and the runner that asks them."""

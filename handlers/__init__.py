@@ -1,0 +1,34 @@
+"""Routers by area, built fresh for every dispatcher, in the order they must be tried."""
+
+from __future__ import annotations
+
+from aiogram import Router
+
+from handlers import (
+    admin,
+    common,
+    consent,
+    coordinator,
+    errors,
+    fallback,
+    mydata,
+    parent,
+    questionnaire,
+    start,
+)
+
+
+def get_routers() -> list[Router]:
+    """Every router; the fallback last."""
+    return [
+        errors.router(),
+        start.router(),
+        common.router(),
+        admin.router(),
+        coordinator.router(),
+        consent.router(),
+        parent.router(),
+        mydata.router(),
+        questionnaire.router(),
+        fallback.router(),
+    ]

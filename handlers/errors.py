@@ -1,0 +1,45 @@
+"""The last line of defence: log every unhandled error with context; the person gets a calm message."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Router
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+from aiogram.utils.i18n import gettext as _
+
+logger = logging.getLogger(__name__)
+
+
+async def on_error(event: ErrorEvent, bot: Bot) -> None:
+    """Log the error with the update; tell the person their saved data is safe."""
+    update = event.update
+    user = None
+    if update.message:
+        user = update.message.from_user
+    elif update.callback_query:
+        user = update.callback_query.from_user
+    logger.exception(
+        "error while handling update %s from user %s: %s",
+        update.update_id, user.id if user else None, event.exception,
+        exc_info=event.exception,
+    )
+    if user is None:
+        return
+    text = _("Sorry, something went wrong on our side. Everything you saved is kept; please try "
+             "again, or send /start.")
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await bot.send_message(user.id, text)
+    except TelegramAPIError:
+        logger.warning("could not tell user %s about the error", user.id)
+
+
+def router() -> Router:
+    """The error handler."""
+    r = Router(name="errors")
+    r.errors.register(on_error)
+    return r

@@ -1,0 +1,74 @@
+"""Messages about a participant: their status, and notices to other people in those people's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aiogram import Bot
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
+
+from bot.labels import form_label, role_label
+from bot.messenger import deliver
+from storage.models import Participant, ResponseStatus, Role
+from storage.repos import Repositories
+
+
+async def submitted_text(repos: Repositories, participant: Participant) -> str:
+    """What a participant reads after submitting: the status and what happens next."""
+    programme = await repos.programmes.get(participant.programme_id)
+    title = programme.title if programme else ""
+    partner = _("your mentor") if participant.role is Role.MENTEE else _("your mentee")
+    return _(
+        "Thank you! Your questionnaire has been sent.\n\n"
+        "Status: submitted, waiting for pairing.\n"
+        "What happens next: the coordinator of «{programme}» compares the questionnaires and forms "
+        "mentoring pairs. The bot will tell you who {partner} is. You can look at your data any time "
+        "with /mydata."
+    ).format(programme=title, partner=partner)
+
+
+async def send_in_language(
+    bot: Bot,
+    repos: Repositories,
+    user_id: int,
+    text: Callable[[], str],
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Send a message to another person, with texts built in that person's language."""
+    i18n = get_i18n()
+    user = await repos.users.get(user_id)
+    locale = user.language(i18n.default_locale) if user else i18n.default_locale
+    with i18n.use_locale(locale):
+        body = text()
+    await deliver(repos, user_id, lambda: bot.send_message(user_id, body, reply_markup=reply_markup))
+
+
+async def notify_coordinators(bot: Bot, repos: Repositories, participant: Participant) -> None:
+    """A short notice to the programme's coordinators that a questionnaire was submitted."""
+    programme = await repos.programmes.get(participant.programme_id)
+    if programme is None:
+        return
+    for coordinator in await repos.organisations.coordinators(programme.organisation_id):
+        await send_in_language(
+            bot,
+            repos,
+            coordinator.user_id,
+            lambda: _("New questionnaire in «{programme}»: {name}, {role}, {form}.").format(
+                programme=programme.title,
+                name=participant.full_name,
+                role=role_label(participant.role),
+                form=form_label(participant.form),
+            ),
+        )
+
+
+async def questionnaire_status(repos: Repositories, participant: Participant) -> str:
+    """One line on where the participant's questionnaire stands."""
+    responses = await repos.responses.of_participant(participant.id)
+    if any(r.status is ResponseStatus.SUBMITTED for r in responses):
+        return _("questionnaire submitted")
+    if responses and responses[0].answers:
+        return _("questionnaire in progress")
+    return _("questionnaire not started")

@@ -1,0 +1,324 @@
+"""The questionnaire runner in the chat: one question at a time, every answer saved at once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n.context import get_i18n
+
+from bot.callbacks import OpenQuestionnaireCb, QuestionCb
+from bot.states import Answering
+from dialogs import render
+from dialogs.runner import (
+    InputError,
+    UseButtons,
+    finish_multi,
+    hidden_answers,
+    is_complete,
+    neighbour,
+    parse_button,
+    parse_typed,
+    position,
+    toggle,
+)
+from dialogs.schema import Registry
+from dialogs.session import Cursor
+from handlers.notices import notify_coordinators, submitted_text
+from storage.db import utcnow
+from storage.models import Participant, ParticipantStatus, Response, ResponseStatus
+from storage.repos import Repositories
+
+logger = logging.getLogger(__name__)
+
+
+async def open_questionnaire(
+    bot: Bot, chat_id: int, state: FSMContext, repos: Repositories, registry: Registry,
+    participant: Participant,
+) -> None:
+    """Start or resume a participant's questionnaire at the first unanswered question."""
+    locale = _locale()
+    if participant.status is not ParticipantStatus.ACTIVE:
+        await bot.send_message(chat_id, _("Your parent's or legal representative's confirmation is "
+                                          "still needed before the questionnaire. See /mydata."))
+        return
+    q = registry.for_participant(participant.role, participant.form)
+    response = await repos.responses.start(participant.id, q.id, q.version)
+    if response.status is ResponseStatus.SUBMITTED:
+        await state.clear()
+        await bot.send_message(chat_id, await submitted_text(repos, participant))
+        return
+    if not response.answers:
+        intro = render.pick(q.title, locale)
+        if q.intro:
+            intro += "\n\n" + render.pick(q.intro, locale)
+        await bot.send_message(chat_id, intro)
+    cursor = Cursor(response.id, None)
+    cursor.start_at(cursor.question(q, response.answers), response.answers)
+    await _show(bot, chat_id, state, registry, response, cursor)
+
+
+async def _show(
+    bot: Bot, chat_id: int, state: FSMContext, registry: Registry, response: Response, cursor: Cursor
+) -> None:
+    """Save the cursor, then send the question it points at (or the review)."""
+    locale = _locale()
+    q = registry.get(response.questionnaire_id)
+    assert q is not None
+    answers = response.answers
+    question = cursor.question(q, answers)
+    if question is None:
+        cursor.start_at(None, answers)
+        await cursor.save(state)
+        await bot.send_message(
+            chat_id, render.review_text(q, answers, locale),
+            reply_markup=render.review_keyboard(response.id, q, answers),
+        )
+        return
+    if cursor.question_id != question.id:
+        cursor.start_at(question, answers)
+    await cursor.save(state)
+    answered = question.id in answers
+    await bot.send_message(
+        chat_id,
+        render.question_text(q, question, position(q, answers, question), answers.get(question.id),
+                             answered, locale),
+        reply_markup=render.question_keyboard(
+            response.id, question, locale, selected=cursor.selected, answered=answered,
+            can_go_back=neighbour(q, answers, question.id, -1) is not None,
+        ),
+    )
+
+
+def _locale() -> str:
+    """The language of the person being answered."""
+    return get_i18n().current_locale
+
+
+async def _close_keyboard(message: Message | None, note: str | None = None) -> None:
+    """Take the buttons off a message that is done with (its text gets the answer, if given)."""
+    if message is None:
+        return
+    try:
+        if note and message.text:
+            await message.edit_text(f"{message.text}\n\n✅ {note}", reply_markup=None)
+        else:
+            await message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest:
+        logger.debug("could not edit message %s", message.message_id)
+
+
+async def _owned_response(
+    call: CallbackQuery, repos: Repositories, response_id: int
+) -> tuple[Response, Participant] | None:
+    """The response behind a button, if it belongs to the person who tapped it."""
+    response = await repos.responses.get(response_id)
+    participant = await repos.participants.get(response.participant_id) if response else None
+    if response is None or participant is None or participant.user_id != call.from_user.id:
+        await call.answer(_("This button is not for you."), show_alert=True)
+        return None
+    if response.status is ResponseStatus.SUBMITTED:
+        await call.answer(_("This questionnaire has already been submitted."), show_alert=True)
+        return None
+    return response, participant
+
+
+async def on_open(
+    call: CallbackQuery, callback_data: OpenQuestionnaireCb, bot: Bot, state: FSMContext,
+    repos: Repositories, questionnaires: Registry,
+) -> None:
+    """Open the questionnaire of a participation from a button."""
+    participant = await repos.participants.get(callback_data.participant)
+    if participant is None or participant.user_id != call.from_user.id:
+        await call.answer(_("This button is not for you."), show_alert=True)
+        return
+    await call.answer()
+    await open_questionnaire(bot, call.from_user.id, state, repos, questionnaires, participant)
+
+
+async def on_command(
+    message: Message, bot: Bot, state: FSMContext, repos: Repositories, questionnaires: Registry
+) -> None:
+    """/questionnaire: resume the newest unfinished questionnaire, or say where things stand."""
+    participations = await repos.participants.of_user(message.chat.id)
+    if not participations:
+        await message.answer(_("You are not in any programme yet. Open the invite link the coordinator "
+                               "sent you."))
+        return
+    await open_questionnaire(bot, message.chat.id, state, repos, questionnaires, participations[0])
+
+
+async def on_button(
+    call: CallbackQuery, callback_data: QuestionCb, bot: Bot, state: FSMContext,
+    repos: Repositories, questionnaires: Registry,
+) -> None:
+    """Every tap inside a questionnaire: checked against the owner and the question on screen."""
+    owned = await _owned_response(call, repos, callback_data.response)
+    if owned is None:
+        return
+    response, _participant = owned
+    q = registry_get(questionnaires, response)
+    cursor = await Cursor.load(state)
+    if cursor is None or cursor.response_id != response.id:
+        cursor = Cursor(response.id, None)
+    answers = response.answers
+    current = cursor.question(q, answers)
+    action = callback_data.action
+    chat_id = call.from_user.id
+
+    if action == "e":
+        target = q.question(callback_data.question)
+        if target is None or target not in q.visible(answers):
+            await call.answer(_("This question is no longer part of the questionnaire."), show_alert=True)
+            return
+        await call.answer()
+        cursor.editing = True
+        cursor.start_at(target, answers)
+        await _close_keyboard(call.message)  # type: ignore[arg-type]
+        await _show(bot, chat_id, state, questionnaires, response, cursor)
+        return
+    if action == "sub":
+        await _submit(call, bot, state, repos, questionnaires, response, cursor)
+        return
+    if current is None or callback_data.question != current.id:
+        await call.answer(_("This button is from an earlier message. Here is where you are now."),
+                          show_alert=True)
+        await _show(bot, chat_id, state, questionnaires, response, cursor)
+        return
+    try:
+        note = await _apply(action, callback_data.value, repos, response, cursor, current)
+    except InputError as exc:
+        await call.answer(str(exc), show_alert=True)
+        return
+    await call.answer()
+    if action == "t":
+        await cursor.save(state)
+        markup = render.question_keyboard(
+            response.id, current, _locale(), selected=cursor.selected, answered=current.id in answers,
+            can_go_back=neighbour(q, answers, current.id, -1) is not None,
+        )
+        try:
+            await call.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
+        except TelegramBadRequest:
+            await _show(bot, chat_id, state, questionnaires, response, cursor)
+        return
+    response = await repos.responses.get(response.id)  # type: ignore[assignment]
+    if action == "b":
+        cursor.start_at(neighbour(q, response.answers, current.id, -1) or current, response.answers)
+    else:
+        cursor.advance(q, response.answers, current)
+    await _close_keyboard(call.message, note)  # type: ignore[arg-type]
+    await _show(bot, chat_id, state, questionnaires, response, cursor)
+
+
+async def _apply(
+    action: str, value: str, repos: Repositories, response: Response, cursor: Cursor, current: Any
+) -> str | None:
+    """Carry out one tap on the question on screen; return the answer text to leave on the message."""
+    locale = _locale()
+    if action == "a":
+        answer = parse_button(current, value)
+        await repos.responses.save_answer(response.id, current.id, answer)
+        return render.format_answer(current, answer, locale)
+    if action == "t":
+        cursor.selected = toggle(current, cursor.selected, value)
+        return None
+    if action == "d":
+        answer = finish_multi(current, cursor.selected)
+        await repos.responses.save_answer(response.id, current.id, answer)
+        return render.format_answer(current, answer, locale)
+    if action == "s":
+        if not current.optional:
+            raise InputError(_("This question needs an answer."))
+        await repos.responses.save_answer(response.id, current.id, None)
+        return render.format_answer(current, None, locale)
+    if action == "n":
+        if current.id not in response.answers:
+            raise InputError(_("This question needs an answer."))
+        return None
+    if action == "b":
+        return None
+    raise InputError(_("This button does not belong to the question. Please use the buttons below it."))
+
+
+async def _submit(
+    call: CallbackQuery, bot: Bot, state: FSMContext, repos: Repositories, registry: Registry,
+    response: Response, cursor: Cursor,
+) -> None:
+    """Submit a complete questionnaire; an incomplete one goes to its first gap."""
+    q = registry_get(registry, response)
+    if not is_complete(q, response.answers):
+        await call.answer(_("Some questions still need an answer."), show_alert=True)
+        cursor.editing = True
+        cursor.start_at(None, response.answers)
+        await _show(bot, call.from_user.id, state, registry, response, cursor)
+        return
+    await repos.responses.submit(response.id, drop=hidden_answers(q, response.answers))
+    await state.clear()
+    await call.answer()
+    await _close_keyboard(call.message)  # type: ignore[arg-type]
+    participant = await repos.participants.get(response.participant_id)
+    assert participant is not None
+    await bot.send_message(call.from_user.id, await submitted_text(repos, participant))
+    await notify_coordinators(bot, repos, participant)
+
+
+def registry_get(registry: Registry, response: Response) -> Any:
+    """The questionnaire a response answers."""
+    q = registry.get(response.questionnaire_id)
+    if q is None:
+        raise LookupError(f"questionnaire {response.questionnaire_id!r} is not loaded")
+    return q
+
+
+async def on_typed(
+    message: Message, bot: Bot, state: FSMContext, repos: Repositories, questionnaires: Registry,
+) -> None:
+    """A message while a question is on screen: the answer to a text, number or date question."""
+    cursor = await Cursor.load(state)
+    response = await repos.responses.get(cursor.response_id) if cursor else None
+    participant = await repos.participants.get(response.participant_id) if response else None
+    if cursor is None or response is None or participant is None or participant.user_id != message.chat.id \
+            or response.status is ResponseStatus.SUBMITTED:
+        await state.clear()
+        await message.answer(_("That questionnaire is closed. Send /start to see where you are."))
+        return
+    q = registry_get(questionnaires, response)
+    current = cursor.question(q, response.answers)
+    if current is None:
+        await message.answer(_("All questions are answered: tap Submit, or a number to change an answer."))
+        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        return
+    if message.text is None:
+        await message.answer(_("I can only take text here. Please answer the question again:"))
+        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        return
+    try:
+        value = parse_typed(current, message.text, _locale(), utcnow().date())
+    except UseButtons as exc:
+        await message.answer(str(exc))
+        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        return
+    except InputError as exc:
+        await message.answer(str(exc))
+        return
+    await repos.responses.save_answer(response.id, current.id, value)
+    response = await repos.responses.get(response.id)  # type: ignore[assignment]
+    cursor.advance(q, response.answers, current)
+    await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+
+
+def router() -> Router:
+    """Questionnaire commands, buttons and typed answers."""
+    r = Router(name="questionnaire")
+    r.message.register(on_command, Command("questionnaire"))
+    r.callback_query.register(on_open, OpenQuestionnaireCb.filter())
+    r.callback_query.register(on_button, QuestionCb.filter())
+    r.message.register(on_typed, Answering.question, ~F.text.startswith("/"))
+    return r
