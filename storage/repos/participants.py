@@ -158,3 +158,14 @@ class ParticipantRepo:
                     parse_ts(r["created_at"]))  # type: ignore[arg-type]
             for r in rows
         ]
+
+    async def count_by_role(self, programme_id: int) -> dict[Role, int]:
+        """How many mentors and mentees a programme has (every status), zero for a role with none."""
+        rows = await self.db.fetchall(
+            "SELECT role, COUNT(*) AS n FROM participants WHERE programme_id = ? GROUP BY role",
+            (programme_id,),
+        )
+        counts = dict.fromkeys(Role, 0)
+        for r in rows:
+            counts[Role(r["role"])] = r["n"]
+        return counts

@@ -1,0 +1,105 @@
+"""Who may manage what: administrators everything, coordinators their own organisations.
+
+Checked on the server side in every handler, so a forged or stale button changes nothing. Also the
+small helpers the administrator's and the coordinator's screens share.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.config import Settings
+from storage.models import Organisation, Programme
+from storage.repos import Repositories
+
+T = TypeVar("T")
+PAGE_SIZE = 20
+
+
+def is_admin(user_id: int, settings: Settings) -> bool:
+    """Whether the person is one of the configured administrators."""
+    return user_id in settings.admin_ids
+
+
+async def managed_organisations(
+    user_id: int, settings: Settings, repos: Repositories
+) -> list[Organisation]:
+    """The organisations whose programmes the person runs (all of them for an administrator)."""
+    if is_admin(user_id, settings):
+        return await repos.organisations.list_all()
+    return await repos.organisations.of_coordinator(user_id)
+
+
+async def can_manage(user_id: int, org_id: int, settings: Settings, repos: Repositories) -> bool:
+    """Whether the person may run the programmes of this organisation."""
+    if is_admin(user_id, settings):
+        return await repos.organisations.get(org_id) is not None
+    return await repos.organisations.is_coordinator(user_id, org_id)
+
+
+async def managed_programme(
+    user_id: int, programme_id: int, settings: Settings, repos: Repositories
+) -> Programme | None:
+    """The programme if the person may manage it; None when it is missing or someone else's."""
+    programme = await repos.programmes.get(programme_id)
+    if programme is None or not await can_manage(user_id, programme.organisation_id, settings, repos):
+        return None
+    return programme
+
+
+def admins_only_text() -> str:
+    """What a non-administrator reads on an administrator's command or button."""
+    return _("This is for administrators of the bot only.")
+
+
+def coordinators_only_text() -> str:
+    """What someone who coordinates nothing reads on a coordinator's command or button."""
+    return _(
+        "This is for coordinators of mentoring programmes. If your organisation made you a "
+        "coordinator, open the invite link the administrator sent you."
+    )
+
+
+def no_programme_access_text() -> str:
+    """What someone reads who tries to open a programme that is not theirs."""
+    return _("You don't have access to this programme.")
+
+
+async def refuse(event: Message | CallbackQuery, text: str) -> None:
+    """Say no: an alert on a button, a message otherwise."""
+    if isinstance(event, CallbackQuery):
+        await event.answer(text, show_alert=True)
+    else:
+        await event.answer(text)
+
+
+def page_of(items: Sequence[T], page: int, size: int = PAGE_SIZE) -> tuple[Sequence[T], int, bool]:
+    """One page of a list: its items, the page number actually shown, whether a next page exists."""
+    last = max(0, (len(items) - 1) // size)
+    page = min(max(page, 0), last)
+    return items[page * size:(page + 1) * size], page, page < last
+
+
+def page_number(value: str) -> int:
+    """The page number carried by a button (0 when missing or forged)."""
+    return int(value) if value.isdigit() and len(value) < 6 else 0
+
+
+def paged_markup(
+    items: Sequence[T], page: int, button: Callable[[T], InlineKeyboardButton],
+    page_cb: Callable[[int], CallbackData],
+) -> InlineKeyboardMarkup:
+    """One button per item of the page, one per row, then « Back / More » between pages."""
+    shown, page, more = page_of(items, page)
+    rows = [[button(item)] for item in shown]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton(text=_("« Back"), callback_data=page_cb(page - 1).pack()))
+    if more:
+        nav.append(InlineKeyboardButton(text=_("More »"), callback_data=page_cb(page + 1).pack()))
+    return InlineKeyboardMarkup(inline_keyboard=rows + ([nav] if nav else []))
