@@ -161,7 +161,9 @@ async def test_school_from_first_link_to_submitted_questionnaire_across_kills(
     assert set(await stored_answers(database, kid.id)) >= confirmed
 
     # A redelivered update (same update_id) is not handled again, also after a restart.
-    last_update = next(u for u in reversed(fake.updates) if u.get("message", {}).get("chat", {}).get("id") == kid.id)
+    last_update = next(
+        u for u in reversed(fake.updates) if u.get("message", {}).get("chat", {}).get("id") == kid.id
+    )
     sent = len(fake.calls_of(chat_id=kid.id))
     await process.kill()
     await process.start()
