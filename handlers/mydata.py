@@ -71,11 +71,12 @@ async def on_mydata(message: Message, repos: Repositories, i18n: I18n) -> None:
             status=await questionnaire_status(repos, p),
         ))
         for c in consents:
-            who = _("you") if c.kind == "self" else _("parent / legal representative")
-            lines.append(_("  consent {decision} by {who}, {at}, version {version}").format(
-                decision=_("given") if c.decision == "given" else _("refused"), who=who,
-                at=format_datetime(c.created_at, format="short", locale=locale), version=c.text_version,
-            ))
+            at = format_datetime(c.created_at, format="short", locale=locale)
+            if c.kind == "self":
+                line = _("  your consent: given {at}, version {version}")
+            else:
+                line = _("  consent of your parent / legal representative: given {at}, version {version}")
+            lines.append(line.format(at=at, version=c.text_version))
         kb.button(text=_("Withdraw consent: {programme}").format(programme=title),
                   callback_data=WithdrawCb(action="ask", participant=p.id))
     for child in await repos.participants.of_guardian(user_id):

@@ -153,7 +153,7 @@ async def test_mydata_and_withdrawal(make_user: UserFactory, repos: Repositories
     await anna.send("Anna Petrova")
     await anna.send("/mydata")
     summary = next(m.text for m in reversed(anna.messages) if "What is stored" in (m.text or ""))
-    assert "Anna Petrova" in summary and "consent given by you" in summary
+    assert "Anna Petrova" in summary and "your consent: given" in summary
     document = anna.documents[-1]
     data = json.loads(bytes(document))
     assert data["participations"][0]["name"] == "Anna Petrova"
