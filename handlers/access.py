@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from aiogram import Bot
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -103,3 +104,13 @@ def paged_markup(
     if more:
         nav.append(InlineKeyboardButton(text=_("More »"), callback_data=page_cb(page + 1).pack()))
     return InlineKeyboardMarkup(inline_keyboard=rows + ([nav] if nav else []))
+
+
+async def show_in_place(
+    call: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    """Replace the pressed message's text, or send a new message when it can't be edited."""
+    if isinstance(call.message, Message) and call.message.text is not None:
+        await call.message.edit_text(text, reply_markup=markup)
+    else:
+        await bot.send_message(call.from_user.id, text, reply_markup=markup)

@@ -21,7 +21,7 @@ from bot.labels import RUSSIAN_TIMEZONES, timezone_label
 from bot.messenger import start_link
 from bot.qr import send_qr
 from bot.states import NewOrganisation
-from handlers.access import admins_only_text, is_admin, page_number, paged_markup, refuse
+from handlers.access import admins_only_text, is_admin, page_number, paged_markup, refuse, show_in_place
 from storage.models import InviteKind, Organisation
 from storage.repos import Repositories
 
@@ -212,11 +212,7 @@ async def on_open(
     if org is None:
         return
     await call.answer()
-    text, markup = await _card(repos, org)
-    if isinstance(call.message, Message) and call.message.text is not None:
-        await call.message.edit_text(text, reply_markup=markup)
-    else:
-        await bot.send_message(call.from_user.id, text, reply_markup=markup)
+    await show_in_place(call, bot, *await _card(repos, org))
 
 
 async def on_invite_coordinator(

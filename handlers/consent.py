@@ -19,7 +19,7 @@ from bot.messenger import start_link
 from bot.roles import refresh_menu
 from bot.states import Joining
 from dialogs.schema import Registry
-from handlers.invites import InviteProblem, usable_invite
+from handlers.invites import InviteProblem, invite_for_button, usable_invite
 from handlers.questionnaire import open_questionnaire
 from storage.models import Invite, InviteKind, Participant, Role
 from storage.repos import Repositories
@@ -84,13 +84,8 @@ async def on_consent(
     call: CallbackQuery, callback_data: ConsentCb, state: FSMContext, repos: Repositories,
 ) -> None:
     """Agree (adult or minor), decline, or read again."""
-    try:
-        invite = await usable_invite(repos, invite_id=callback_data.invite)
-    except InviteProblem as problem:
-        await call.answer(str(problem), show_alert=True)
-        return
-    if invite.kind not in (InviteKind.MENTOR, InviteKind.MENTEE):
-        await call.answer(_("This button is not for you."), show_alert=True)
+    invite = await invite_for_button(call, repos, callback_data.invite, InviteKind.MENTOR, InviteKind.MENTEE)
+    if invite is None:
         return
     await call.answer()
     message = call.message

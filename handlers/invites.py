@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
 from storage.db import utcnow
@@ -34,4 +35,19 @@ async def usable_invite(
         if invite.kind is InviteKind.PARENT:
             raise InviteProblem(_("This link has already been used to answer. Thank you!"))
         raise InviteProblem(_("This link has already been used. Please ask for a new one."))
+    return invite
+
+
+async def invite_for_button(
+    call: CallbackQuery, repos: Repositories, invite_id: int, *kinds: InviteKind
+) -> Invite | None:
+    """The invite a button refers to, if still usable and of one of the kinds; else an alert."""
+    try:
+        invite = await usable_invite(repos, invite_id=invite_id)
+    except InviteProblem as problem:
+        await call.answer(str(problem), show_alert=True)
+        return None
+    if invite.kind not in kinds:
+        await call.answer(_("This button is not for you."), show_alert=True)
+        return None
     return invite

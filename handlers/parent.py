@@ -13,7 +13,7 @@ from bot.config import Settings
 from bot.labels import role_label
 from bot.roles import refresh_menu
 from handlers.consent import consent_text
-from handlers.invites import InviteProblem, usable_invite
+from handlers.invites import invite_for_button
 from handlers.notices import send_in_language
 from storage.models import Invite, InviteKind
 from storage.repos import Repositories
@@ -56,14 +56,12 @@ async def on_decision(
     i18n: I18n,
 ) -> None:
     """Record the parent's decision and tell the child."""
-    try:
-        invite = await usable_invite(repos, invite_id=callback_data.invite)
-    except InviteProblem as problem:
-        await call.answer(str(problem), show_alert=True)
+    invite = await invite_for_button(call, repos, callback_data.invite, InviteKind.PARENT)
+    if invite is None:
         return
     participant = await repos.participants.get(invite.participant_id or 0)
     own_child = participant is not None and participant.user_id == call.from_user.id
-    if invite.kind is not InviteKind.PARENT or participant is None or own_child:
+    if participant is None or own_child:
         await call.answer(_("This button is not for you."), show_alert=True)
         return
     if callback_data.action not in ("agree", "refuse"):

@@ -23,6 +23,7 @@ from handlers.access import (
     page_number,
     paged_markup,
     refuse,
+    show_in_place,
 )
 from handlers.invite_links import long_date, revoke_links, send_links
 from storage.db import utcnow
@@ -117,13 +118,6 @@ async def _programme_of(
     return programme
 
 
-async def _show(call: CallbackQuery, bot: Bot, text: str, markup: InlineKeyboardMarkup | None) -> None:
-    """Replace the pressed message's text, or send a new message when it can't be edited."""
-    if isinstance(call.message, Message) and call.message.text is not None:
-        await call.message.edit_text(text, reply_markup=markup)
-    else:
-        await bot.send_message(call.from_user.id, text, reply_markup=markup)
-
 
 async def on_open(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
@@ -134,7 +128,7 @@ async def on_open(
     if programme is None:
         return
     await call.answer()
-    await _show(call, bot, *await _card(repos, i18n, programme))
+    await show_in_place(call, bot, *await _card(repos, i18n, programme))
 
 
 async def on_links(
@@ -189,7 +183,7 @@ async def on_revoke(
     count = await revoke_links(repos, programme)
     await call.answer()
     text, markup = await _card(repos, i18n, programme)
-    await _show(call, bot, _("Links revoked: {count}.").format(count=count) + "\n\n" + text, markup)
+    await show_in_place(call, bot, _("Links revoked: {count}.").format(count=count) + "\n\n" + text, markup)
     if callback_data.action == "renew":
         await send_links(bot, call.from_user.id, repos, i18n, programme, org, call.from_user.id)
 

@@ -14,7 +14,7 @@ from bot.callbacks import CoordinatorInviteCb
 from bot.config import Settings
 from bot.roles import refresh_menu
 from handlers import consent, parent
-from handlers.invites import InviteProblem, usable_invite
+from handlers.invites import InviteProblem, invite_for_button, usable_invite
 from handlers.menu import send_main_menu
 from storage.models import InviteKind
 from storage.repos import Repositories
@@ -72,15 +72,10 @@ async def on_coordinator_answer(
         await call.answer()
         await call.message.edit_text(_("Declined. Nothing about you has been saved."))  # type: ignore[union-attr]
         return
-    try:
-        invite = await usable_invite(repos, invite_id=callback_data.invite)
-    except InviteProblem as problem:
-        await call.answer(str(problem), show_alert=True)
+    invite = await invite_for_button(call, repos, callback_data.invite, InviteKind.COORDINATOR)
+    if invite is None:
         return
-    taken = invite.kind is InviteKind.COORDINATOR and await repos.invites.use_once(
-        invite.id, call.from_user.id
-    )
-    if not taken:
+    if not await repos.invites.use_once(invite.id, call.from_user.id):
         await call.answer(_("This link has already been used. Please ask for a new one."), show_alert=True)
         return
     await repos.organisations.add_coordinator(
