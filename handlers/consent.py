@@ -20,7 +20,7 @@ from bot.roles import refresh_menu
 from bot.states import Joining
 from dialogs.schema import Registry
 from handlers.invites import InviteProblem, invite_for_button, usable_invite
-from handlers.questionnaire import open_questionnaire
+from handlers.questionnaire_screen import open_questionnaire
 from storage.models import Invite, InviteKind, Participant, Role
 from storage.repos import Repositories
 

@@ -11,7 +11,6 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import OpenQuestionnaireCb, QuestionCb
 from bot.states import Answering
@@ -25,93 +24,23 @@ from dialogs.runner import (
     neighbour,
     parse_button,
     parse_typed,
-    position,
     toggle,
 )
 from dialogs.schema import Registry
 from dialogs.session import Cursor
 from handlers.notices import notify_coordinators, submitted_text
+from handlers.questionnaire_screen import (
+    close_keyboard,
+    current_locale,
+    open_questionnaire,
+    registry_get,
+    show,
+)
 from storage.db import utcnow
-from storage.models import Participant, ParticipantStatus, Response, ResponseStatus
+from storage.models import Participant, Response, ResponseStatus
 from storage.repos import Repositories
 
 logger = logging.getLogger(__name__)
-
-
-async def open_questionnaire(
-    bot: Bot, chat_id: int, state: FSMContext, repos: Repositories, registry: Registry,
-    participant: Participant,
-) -> None:
-    """Start or resume a participant's questionnaire at the first unanswered question."""
-    locale = _locale()
-    if participant.status is not ParticipantStatus.ACTIVE:
-        await bot.send_message(chat_id, _("Your parent's or legal representative's confirmation is "
-                                          "still needed before the questionnaire. See /mydata."))
-        return
-    q = registry.for_participant(participant.role, participant.form)
-    response = await repos.responses.start(participant.id, q.id, q.version)
-    if response.status is ResponseStatus.SUBMITTED:
-        await state.clear()
-        await bot.send_message(chat_id, await submitted_text(repos, participant))
-        return
-    if not response.answers:
-        intro = render.pick(q.title, locale)
-        if q.intro:
-            intro += "\n\n" + render.pick(q.intro, locale)
-        await bot.send_message(chat_id, intro)
-    cursor = Cursor(response.id, None)
-    cursor.start_at(cursor.question(q, response.answers), response.answers)
-    await _show(bot, chat_id, state, registry, response, cursor)
-
-
-async def _show(
-    bot: Bot, chat_id: int, state: FSMContext, registry: Registry, response: Response, cursor: Cursor
-) -> None:
-    """Save the cursor, then send the question it points at (or the review)."""
-    locale = _locale()
-    q = registry.get(response.questionnaire_id)
-    assert q is not None
-    answers = response.answers
-    question = cursor.question(q, answers)
-    if question is None:
-        cursor.start_at(None, answers)
-        await cursor.save(state)
-        await bot.send_message(
-            chat_id, render.review_text(q, answers, locale),
-            reply_markup=render.review_keyboard(response.id, q, answers),
-        )
-        return
-    if cursor.question_id != question.id:
-        cursor.start_at(question, answers)
-    await cursor.save(state)
-    answered = question.id in answers
-    await bot.send_message(
-        chat_id,
-        render.question_text(q, question, position(q, answers, question), answers.get(question.id),
-                             answered, locale),
-        reply_markup=render.question_keyboard(
-            response.id, question, locale, selected=cursor.selected, answered=answered,
-            can_go_back=neighbour(q, answers, question.id, -1) is not None,
-        ),
-    )
-
-
-def _locale() -> str:
-    """The language of the person being answered."""
-    return get_i18n().current_locale
-
-
-async def _close_keyboard(message: Message | None, note: str | None = None) -> None:
-    """Take the buttons off a message that is done with (its text gets the answer, if given)."""
-    if message is None:
-        return
-    try:
-        if note and message.text:
-            await message.edit_text(f"{message.text}\n\n✅ {note}", reply_markup=None)
-        else:
-            await message.edit_reply_markup(reply_markup=None)
-    except TelegramBadRequest:
-        logger.debug("could not edit message %s", message.message_id)
 
 
 async def _owned_response(
@@ -151,7 +80,13 @@ async def on_command(
         await message.answer(_("You are not in any programme yet. Open the invite link the coordinator "
                                "sent you."))
         return
-    await open_questionnaire(bot, message.chat.id, state, repos, questionnaires, participations[0])
+    chosen = participations[0]
+    for participant in participations:
+        responses = await repos.responses.of_participant(participant.id)
+        if not any(r.status is ResponseStatus.SUBMITTED for r in responses):
+            chosen = participant
+            break
+    await open_questionnaire(bot, message.chat.id, state, repos, questionnaires, chosen)
 
 
 async def on_button(
@@ -180,8 +115,8 @@ async def on_button(
         await call.answer()
         cursor.editing = True
         cursor.start_at(target, answers)
-        await _close_keyboard(call.message)  # type: ignore[arg-type]
-        await _show(bot, chat_id, state, questionnaires, response, cursor)
+        await close_keyboard(call.message)  # type: ignore[arg-type]
+        await show(bot, chat_id, state, questionnaires, response, cursor)
         return
     if action == "sub":
         await _submit(call, bot, state, repos, questionnaires, response, cursor)
@@ -189,7 +124,7 @@ async def on_button(
     if current is None or callback_data.question != current.id:
         await call.answer(_("This button is from an earlier message. Here is where you are now."),
                           show_alert=True)
-        await _show(bot, chat_id, state, questionnaires, response, cursor)
+        await show(bot, chat_id, state, questionnaires, response, cursor)
         return
     try:
         note = await _apply(action, callback_data.value, repos, response, cursor, current)
@@ -200,28 +135,28 @@ async def on_button(
     if action == "t":
         await cursor.save(state)
         markup = render.question_keyboard(
-            response.id, current, _locale(), selected=cursor.selected, answered=current.id in answers,
+            response.id, current, current_locale(), selected=cursor.selected, answered=current.id in answers,
             can_go_back=neighbour(q, answers, current.id, -1) is not None,
         )
         try:
             await call.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
         except TelegramBadRequest:
-            await _show(bot, chat_id, state, questionnaires, response, cursor)
+            await show(bot, chat_id, state, questionnaires, response, cursor)
         return
     response = await repos.responses.get(response.id)  # type: ignore[assignment]
     if action == "b":
         cursor.start_at(neighbour(q, response.answers, current.id, -1) or current, response.answers)
     else:
         cursor.advance(q, response.answers, current)
-    await _close_keyboard(call.message, note)  # type: ignore[arg-type]
-    await _show(bot, chat_id, state, questionnaires, response, cursor)
+    await close_keyboard(call.message, note)  # type: ignore[arg-type]
+    await show(bot, chat_id, state, questionnaires, response, cursor)
 
 
 async def _apply(
     action: str, value: str, repos: Repositories, response: Response, cursor: Cursor, current: Any
 ) -> str | None:
     """Carry out one tap on the question on screen; return the answer text to leave on the message."""
-    locale = _locale()
+    locale = current_locale()
     if action == "a":
         answer = parse_button(current, value)
         await repos.responses.save_answer(response.id, current.id, answer)
@@ -257,24 +192,16 @@ async def _submit(
         await call.answer(_("Some questions still need an answer."), show_alert=True)
         cursor.editing = True
         cursor.start_at(None, response.answers)
-        await _show(bot, call.from_user.id, state, registry, response, cursor)
+        await show(bot, call.from_user.id, state, registry, response, cursor)
         return
     await repos.responses.submit(response.id, drop=hidden_answers(q, response.answers))
     await state.clear()
     await call.answer()
-    await _close_keyboard(call.message)  # type: ignore[arg-type]
+    await close_keyboard(call.message)  # type: ignore[arg-type]
     participant = await repos.participants.get(response.participant_id)
     assert participant is not None
     await bot.send_message(call.from_user.id, await submitted_text(repos, participant))
     await notify_coordinators(bot, repos, participant)
-
-
-def registry_get(registry: Registry, response: Response) -> Any:
-    """The questionnaire a response answers."""
-    q = registry.get(response.questionnaire_id)
-    if q is None:
-        raise LookupError(f"questionnaire {response.questionnaire_id!r} is not loaded")
-    return q
 
 
 async def on_typed(
@@ -293,17 +220,17 @@ async def on_typed(
     current = cursor.question(q, response.answers)
     if current is None:
         await message.answer(_("All questions are answered: tap Submit, or a number to change an answer."))
-        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        await show(bot, message.chat.id, state, questionnaires, response, cursor)
         return
     if message.text is None:
         await message.answer(_("I can only take text here. Please answer the question again:"))
-        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        await show(bot, message.chat.id, state, questionnaires, response, cursor)
         return
     try:
-        value = parse_typed(current, message.text, _locale(), utcnow().date())
+        value = parse_typed(current, message.text, current_locale(), utcnow().date())
     except UseButtons as exc:
         await message.answer(str(exc))
-        await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+        await show(bot, message.chat.id, state, questionnaires, response, cursor)
         return
     except InputError as exc:
         await message.answer(str(exc))
@@ -311,7 +238,7 @@ async def on_typed(
     await repos.responses.save_answer(response.id, current.id, value)
     response = await repos.responses.get(response.id)  # type: ignore[assignment]
     cursor.advance(q, response.answers, current)
-    await _show(bot, message.chat.id, state, questionnaires, response, cursor)
+    await show(bot, message.chat.id, state, questionnaires, response, cursor)
 
 
 def router() -> Router:
