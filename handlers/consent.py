@@ -8,7 +8,7 @@ from datetime import timedelta
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -38,14 +38,14 @@ def consent_text(org: str, programme: str, role: Role, retention_days: int) -> s
         "send reminders and survey participants about the results.\n"
         "Data kept: your name, your Telegram account id, your answers to the questionnaires and "
         "surveys, and the record of this consent.\n"
-        "Retention: for the duration of the programme and {days} days after it ends; then the data is "
+        "Retention: for the duration of the programme and {period} after it ends; then the data is "
         "deleted.\n"
         "Your rights: you may withdraw consent at any time with /mydata; your personal data and answers "
         "are then deleted.\n\n"
         "Nothing about you is kept until you agree. If you are under 18, a parent or legal "
         "representative will also be asked to confirm."
     ).format(version=CONSENT_VERSION, org=org, programme=programme, role=role_label(role),
-             days=retention_days)
+             period=ngettext("{days} day", "{days} days", retention_days).format(days=retention_days))
 
 
 async def show_consent(message: Message, repos: Repositories, invite: Invite) -> None:

@@ -16,8 +16,13 @@ from bot.i18n import LOCALES_DIR, create_i18n
 PLACEHOLDER = re.compile(r"\{[a-z_]*\}")
 
 
-def msgids() -> set[str]:
-    return {m.id for m in extract() if m.id}
+def msgids() -> list[str | tuple[str, str]]:
+    return [m.id for m in extract() if m.id]
+
+
+def placeholders(text: str | tuple[str, ...]) -> list[list[str]]:
+    forms = text if isinstance(text, tuple) else (text,)
+    return [sorted(PLACEHOLDER.findall(form)) for form in forms]
 
 
 @pytest.mark.parametrize("locale", SUPPORTED_LOCALES)
@@ -25,13 +30,17 @@ def test_catalogue_is_complete(locale: str) -> None:
     with po_path(locale).open("rb") as fh:
         catalog = read_po(fh, locale=locale)
     problems = []
-    for msgid in sorted(msgids()):
+    for msgid in msgids():
         message = catalog.get(msgid)
-        if message is None or not message.string:
+        strings = message.string if message is not None and isinstance(message.string, tuple) else (
+            (message.string,) if message is not None else ()
+        )
+        expected = {tuple(p) for p in placeholders(msgid)}
+        if message is None or not all(strings):
             problems.append(f"untranslated: {msgid!r}")
         elif message.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
-        elif sorted(PLACEHOLDER.findall(message.string)) != sorted(PLACEHOLDER.findall(msgid)):
+        elif any(tuple(p) not in expected for p in placeholders(strings)):
             problems.append(f"placeholders differ: {msgid!r} -> {message.string!r}")
     assert not problems, f"{locale}: " + "\n".join(problems)
 
