@@ -6,9 +6,11 @@ from aiogram import Router
 
 from handlers import (
     admin,
+    bases,
     common,
     consent,
     coordinator,
+    departments,
     errors,
     fallback,
     mydata,
@@ -25,7 +27,9 @@ def get_routers() -> list[Router]:
         start.router(),
         common.router(),
         admin.router(),
+        departments.router(),
         coordinator.router(),
+        bases.router(),
         consent.router(),
         parent.router(),
         mydata.router(),

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
@@ -33,14 +34,14 @@ async def managed_organisations(
     """The organisations whose programmes the person runs (all of them for an administrator)."""
     if is_admin(user_id, settings):
         return await repos.organisations.list_all()
-    return await repos.organisations.of_coordinator(user_id)
+    return await repos.organisations.managed_by(user_id)
 
 
 async def can_manage(user_id: int, org_id: int, settings: Settings, repos: Repositories) -> bool:
-    """Whether the person may run the programmes of this organisation."""
+    """Whether the person may run this organisation's programmes (also from a department above it)."""
     if is_admin(user_id, settings):
         return await repos.organisations.get(org_id) is not None
-    return await repos.organisations.is_coordinator(user_id, org_id)
+    return await repos.organisations.manages(user_id, org_id)
 
 
 async def managed_programme(
@@ -111,6 +112,10 @@ async def show_in_place(
 ) -> None:
     """Replace the pressed message's text, or send a new message when it can't be edited."""
     if isinstance(call.message, Message) and call.message.text is not None:
-        await call.message.edit_text(text, reply_markup=markup)
-    else:
-        await bot.send_message(call.from_user.id, text, reply_markup=markup)
+        try:
+            await call.message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                return
+    await bot.send_message(call.from_user.id, text, reply_markup=markup)

@@ -22,6 +22,7 @@ from bot.messenger import start_link
 from bot.qr import send_qr
 from bot.states import NewOrganisation
 from handlers.access import admins_only_text, is_admin, page_number, paged_markup, refuse, show_in_place
+from handlers.org_card import org_card, org_for_admin
 from storage.models import InviteKind, Organisation
 from storage.repos import Repositories
 
@@ -118,7 +119,7 @@ async def on_timezone(
     await call.answer()
     if isinstance(call.message, Message):
         await call.message.edit_text(_("Organisation «{name}» added.").format(name=org.name))
-    text, markup = await _card(repos, org)
+    text, markup = await org_card(repos, org)
     await bot.send_message(call.from_user.id, text, reply_markup=markup)
 
 
@@ -173,46 +174,19 @@ async def on_list(call: CallbackQuery, callback_data: OrgCb, settings: Settings,
     await call.message.edit_text(_("Organisations ({count}):").format(count=len(orgs)), reply_markup=markup)
 
 
-async def _card(repos: Repositories, org: Organisation) -> tuple[str, InlineKeyboardMarkup]:
-    """The organisation's card and its buttons."""
-    coordinators = await repos.organisations.coordinators(org.id)
-    programmes = await repos.programmes.of_organisation(org.id)
-    text = _(
-        "Organisation: {name}\nTime zone: {timezone}\nCoordinators: {coordinators}\nProgrammes: {programmes}"
-    ).format(
-        name=org.name,
-        timezone=timezone_label(org.timezone),
-        coordinators=", ".join(c.full_name for c in coordinators) or _("none yet"),
-        programmes=len(programmes),
-    )
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("Invite a coordinator"), callback_data=OrgCb(action="link", org=org.id))
-    kb.button(text=_("All organisations"), callback_data=OrgCb(action="list"))
-    kb.adjust(1)
-    return text, kb.as_markup()
 
 
-async def _org_for_admin(call: CallbackQuery, org_id: int, settings: Settings,
-                         repos: Repositories) -> Organisation | None:
-    """The organisation of a button, after checking the person is an administrator."""
-    if not is_admin(call.from_user.id, settings):
-        await refuse(call, admins_only_text())
-        return None
-    org = await repos.organisations.get(org_id)
-    if org is None:
-        await call.answer(_("This organisation no longer exists."), show_alert=True)
-    return org
 
 
 async def on_open(
     call: CallbackQuery, callback_data: OrgCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """An organisation's card."""
-    org = await _org_for_admin(call, callback_data.org, settings, repos)
+    org = await org_for_admin(call, callback_data.org, settings, repos)
     if org is None:
         return
     await call.answer()
-    await show_in_place(call, bot, *await _card(repos, org))
+    await show_in_place(call, bot, *await org_card(repos, org))
 
 
 async def on_invite_coordinator(
@@ -220,7 +194,7 @@ async def on_invite_coordinator(
     i18n: I18n,
 ) -> None:
     """A single-use coordinator invite: the link as text and as a QR code."""
-    org = await _org_for_admin(call, callback_data.org, settings, repos)
+    org = await org_for_admin(call, callback_data.org, settings, repos)
     if org is None:
         return
     invite = await repos.invites.create(

@@ -68,10 +68,43 @@ class OrganisationRepo:
         )
         return [Coordinator(r["id"], r["organisation_id"], r["user_id"], r["full_name"]) for r in rows]
 
-    async def is_coordinator(self, user_id: int, org_id: int) -> bool:
-        """Whether the user coordinates this organisation."""
+
+    async def set_parent(self, org_id: int, parent_id: int | None) -> None:
+        """Place an organisation under a department (None: independent)."""
+        await self.db.execute("UPDATE organisations SET parent_id = ? WHERE id = ?", (parent_id, org_id))
+
+    async def children(self, org_id: int) -> list[Organisation]:
+        """The organisations directly under this one, by name."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM organisations WHERE parent_id = ? ORDER BY name, id", (org_id,)
+        )
+        return [_org(r) for r in rows]
+
+    async def subtree_ids(self, org_id: int) -> set[int]:
+        """This organisation and every one below it."""
+        rows = await self.db.fetchall(
+            "WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT o.id FROM organisations o "
+            "JOIN tree t ON o.parent_id = t.id) SELECT id FROM tree",
+            (org_id,),
+        )
+        return {r["id"] for r in rows}
+
+    async def managed_by(self, user_id: int) -> list[Organisation]:
+        """Organisations a coordinator runs: their own and every one below them."""
+        rows = await self.db.fetchall(
+            "WITH RECURSIVE tree(id) AS (SELECT organisation_id FROM coordinators WHERE user_id = ? "
+            "UNION SELECT o.id FROM organisations o JOIN tree t ON o.parent_id = t.id) "
+            "SELECT o.* FROM organisations o JOIN tree t ON t.id = o.id ORDER BY o.name, o.id",
+            (user_id,),
+        )
+        return [_org(r) for r in rows]
+
+    async def manages(self, user_id: int, org_id: int) -> bool:
+        """Whether the user coordinates this organisation or a department above it."""
         row = await self.db.fetchone(
-            "SELECT 1 FROM coordinators WHERE user_id = ? AND organisation_id = ?",
-            (user_id, org_id),
+            "WITH RECURSIVE up(id, parent_id) AS (SELECT id, parent_id FROM organisations WHERE id = ? "
+            "UNION SELECT o.id, o.parent_id FROM organisations o JOIN up ON o.id = up.parent_id) "
+            "SELECT 1 FROM coordinators c JOIN up ON c.organisation_id = up.id WHERE c.user_id = ? LIMIT 1",
+            (org_id, user_id),
         )
         return row is not None
