@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
 
+from storage.models import Role
+
 
 class LanguageCb(CallbackData, prefix="lang"):
     """Pick the interface language."""
@@ -75,3 +77,15 @@ class OpenQuestionnaireCb(CallbackData, prefix="qo"):
     """Open (or resume) the questionnaire of one participation."""
 
     participant: int
+
+
+class BasesCb(CallbackData, prefix="bs"):
+    """A coordinator's view of a programme's mentee or mentor base: a filtered page or a person's card."""
+
+    action: str  # l(ist) | c(ard)
+    programme: int
+    role: Role
+    state: str = ""  # "" (all) | parent_pending | not_started | in_progress | submitted
+    form: str = ""  # "" (all forms) | a form of mentoring of the programme
+    page: int = 0
+    participant: int = 0

@@ -99,12 +99,20 @@ def paged_markup(
     """One button per item of the page, one per row, then « Back / More » between pages."""
     shown, page, more = page_of(items, page)
     rows = [[button(item)] for item in shown]
+    nav = page_nav(page, more, page_cb)
+    return InlineKeyboardMarkup(inline_keyboard=rows + ([nav] if nav else []))
+
+
+def page_nav(
+    page: int, more: bool, page_cb: Callable[[int], CallbackData]
+) -> list[InlineKeyboardButton]:
+    """The « Back / More » buttons between pages (empty on a single page)."""
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton(text=_("« Back"), callback_data=page_cb(page - 1).pack()))
     if more:
         nav.append(InlineKeyboardButton(text=_("More »"), callback_data=page_cb(page + 1).pack()))
-    return InlineKeyboardMarkup(inline_keyboard=rows + ([nav] if nav else []))
+    return nav
 
 
 async def show_in_place(

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import ProgrammeCb
+from bot.callbacks import BasesCb, ProgrammeCb
 from bot.config import Settings
 from bot.labels import form_label
 from handlers.access import (
@@ -104,7 +104,11 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
     kb.button(text=_("New links"), callback_data=ProgrammeCb(action="ask_renew", programme=programme.id))
     kb.button(text=_("Revoke links"), callback_data=ProgrammeCb(action="ask_revoke", programme=programme.id))
     kb.button(text=_("All programmes"), callback_data=ProgrammeCb(action="list"))
-    kb.adjust(1)
+    kb.button(text=_("Mentees ({count})").format(count=counts[Role.MENTEE]),
+              callback_data=BasesCb(action="l", programme=programme.id, role=Role.MENTEE))
+    kb.button(text=_("Mentors ({count})").format(count=counts[Role.MENTOR]),
+              callback_data=BasesCb(action="l", programme=programme.id, role=Role.MENTOR))
+    kb.adjust(1, 1, 1, 1, 2)
     return text, kb.as_markup()
 
 

@@ -220,7 +220,9 @@ async def test_card_links_renewed_and_revoked(
     assert card.startswith("Programme: «Вместе по лестнице успеха»\nOrganisation: Лицей №21\n")
     assert f"Forms of mentoring: Pupil – pupil\nDates: September 1, {Y} — May 31, {Y1}" in card
     assert "Mentors: 1\nMentees: 0\nActive invite links: 0" in card
-    assert maria.buttons() == ["Invite links", "New links", "Revoke links", "All programmes"]
+    assert maria.buttons() == [
+        "Invite links", "New links", "Revoke links", "All programmes", "Mentees (0)", "Mentors (1)"
+    ]
 
     await maria.click("Invite links")
     first = links_in(maria.texts)

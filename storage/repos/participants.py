@@ -169,3 +169,52 @@ class ParticipantRepo:
         for r in rows:
             counts[Role(r["role"])] = r["n"]
         return counts
+
+    # The state a coordinator filters the bases by, derived from consent and questionnaire.
+    _STATE_SQL = (
+        "SELECT p.*, CASE "
+        "WHEN p.status = 'parent_pending' THEN 'parent_pending' "
+        "WHEN COALESCE(s.submitted, 0) > 0 THEN 'submitted' "
+        "WHEN COALESCE(s.answered, 0) > 0 THEN 'in_progress' "
+        "ELSE 'not_started' END AS state "
+        "FROM participants p LEFT JOIN ("
+        "SELECT r.participant_id, MAX(r.status = 'submitted') AS submitted, "
+        "COUNT(a.question_id) AS answered FROM responses r "
+        "LEFT JOIN answers a ON a.response_id = r.id GROUP BY r.participant_id"
+        ") s ON s.participant_id = p.id "
+        "WHERE p.programme_id = ? AND p.role = ?"
+    )
+
+    @classmethod
+    def _of_programme_sql(
+        cls, programme_id: int, role: Role, state: str | None, form: str | None
+    ) -> tuple[str, list[object]]:
+        sql = f"SELECT * FROM ({cls._STATE_SQL}) WHERE 1 = 1"
+        params: list[object] = [programme_id, role.value]
+        if state:
+            sql += " AND state = ?"
+            params.append(state)
+        if form:
+            sql += " AND form = ?"
+            params.append(form)
+        return sql, params
+
+    async def of_programme(
+        self, programme_id: int, role: Role, state: str | None = None, form: str | None = None,
+        offset: int = 0, limit: int = 8,
+    ) -> list[tuple[Participant, str]]:
+        """A page of a programme's mentors or mentees by name, each with its derived state
+        ('parent_pending' | 'not_started' | 'in_progress' | 'submitted')."""
+        sql, params = self._of_programme_sql(programme_id, role, state, form)
+        rows = await self.db.fetchall(
+            sql + " ORDER BY full_name, id LIMIT ? OFFSET ?", (*params, limit, offset)
+        )
+        return [(_participant(r), r["state"]) for r in rows]
+
+    async def count_of_programme(
+        self, programme_id: int, role: Role, state: str | None = None, form: str | None = None
+    ) -> int:
+        """How many of a programme's mentors or mentees are in the state and form (None: any)."""
+        sql, params = self._of_programme_sql(programme_id, role, state, form)
+        row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql})", tuple(params))
+        return int(row["n"]) if row else 0
