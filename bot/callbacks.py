@@ -89,3 +89,11 @@ class BasesCb(CallbackData, prefix="bs"):
     form: str = ""  # "" (all forms) | a form of mentoring of the programme
     page: int = 0
     participant: int = 0
+
+
+class ReadinessCb(CallbackData, prefix="rd"):
+    """A coordinator's record of a mentor's readiness: the screen, a toggle, or the training question."""
+
+    action: str  # v(iew) | i(nterview) | a(greement) | r(eady) | t(raining)
+    programme: int
+    participant: int

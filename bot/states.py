@@ -33,3 +33,10 @@ class NewProgramme(StatesGroup):
     start_date = State()
     end_date = State()
     confirm = State()
+
+
+class Readiness(StatesGroup):
+    """A coordinator recording the training a mentor attended: the course, then its date."""
+
+    course = State()
+    date = State()

@@ -16,6 +16,7 @@ from handlers import (
     mydata,
     parent,
     questionnaire,
+    readiness,
     start,
 )
 
@@ -30,6 +31,7 @@ def get_routers() -> list[Router]:
         departments.router(),
         coordinator.router(),
         bases.router(),
+        readiness.router(),
         consent.router(),
         parent.router(),
         mydata.router(),

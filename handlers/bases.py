@@ -23,6 +23,7 @@ from handlers.access import (
     show_in_place,
 )
 from handlers.notices import questionnaire_status
+from handlers.readiness import readiness_button, readiness_lines
 from storage.models import Consent, Participant, Programme, Role
 from storage.repos import Repositories
 
@@ -133,6 +134,8 @@ async def _card_text(
         _("Consents:"),
     ]
     lines += [_consent_line(c, locale, timezone) for c in await repos.participants.consents(participant.id)]
+    if participant.role is Role.MENTOR:
+        lines += ["", _("Readiness:"), *readiness_lines(await repos.readiness.get(participant.id), locale)]
     lines += ["", _("Questionnaire: {status}").format(status=await questionnaire_status(repos, participant))]
     for response in await repos.responses.of_participant(participant.id):
         q = questionnaires.get(response.questionnaire_id)
@@ -171,7 +174,10 @@ async def on_card(
         return
     text = await _card_text(repos, questionnaires, programme, participant, i18n.current_locale)
     back = callback_data.model_copy(update={"action": "l", "participant": 0})
-    markup = InlineKeyboardMarkup(inline_keyboard=[[_button(_("Back to the list"), back)]])
+    keyboard = [[_button(_("Back to the list"), back)]]
+    if participant.role is Role.MENTOR:
+        keyboard.insert(0, [readiness_button(programme.id, participant.id)])
+    markup = InlineKeyboardMarkup(inline_keyboard=keyboard)
     await call.answer()
     await show_in_place(call, bot, text, markup)
 

@@ -163,3 +163,17 @@ class Response:
     status: ResponseStatus
     answers: dict[str, Any]
     submitted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """A coordinator's record of whether a mentor may be matched."""
+
+    participant_id: int
+    interview_at: datetime | None
+    training_course: str | None
+    training_date: date | None
+    agreement_at: datetime | None
+    ready: bool
+    updated_by: int | None
+    updated_at: datetime

@@ -7,6 +7,7 @@ from storage.repos.invites import InviteRepo
 from storage.repos.organisations import OrganisationRepo
 from storage.repos.participants import ParticipantRepo
 from storage.repos.programmes import ProgrammeRepo
+from storage.repos.readiness import ReadinessRepo
 from storage.repos.responses import ResponseRepo
 from storage.repos.updates import UpdateRepo
 from storage.repos.users import UserRepo
@@ -23,4 +24,5 @@ class Repositories:
         self.invites = InviteRepo(db)
         self.participants = ParticipantRepo(db)
         self.responses = ResponseRepo(db)
+        self.readiness = ReadinessRepo(db)
         self.updates = UpdateRepo(db)
