@@ -97,3 +97,11 @@ class ReadinessCb(CallbackData, prefix="rd"):
     action: str  # v(iew) | i(nterview) | a(greement) | r(eady) | t(raining)
     programme: int
     participant: int
+
+
+class PreferenceCb(CallbackData, prefix="pf"):
+    """A participant's tap in the preference survey: toggle a candidate, or save the choice."""
+
+    action: str  # t(oggle) | s(ave)
+    participant: int
+    chosen: int = 0

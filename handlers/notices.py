@@ -34,15 +34,17 @@ async def send_in_language(
     repos: Repositories,
     user_id: int,
     text: Callable[[], str],
-    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_markup: InlineKeyboardMarkup | Callable[[], InlineKeyboardMarkup] | None = None,
 ) -> None:
-    """Send a message to another person, with texts built in that person's language."""
+    """Send a message to another person, with texts (and buttons, given as a callable) built in that
+    person's language."""
     i18n = get_i18n()
     user = await repos.users.get(user_id)
     locale = user.language(i18n.default_locale) if user else i18n.default_locale
     with i18n.use_locale(locale):
         body = text()
-    await deliver(repos, user_id, lambda: bot.send_message(user_id, body, reply_markup=reply_markup))
+        markup = reply_markup() if callable(reply_markup) else reply_markup
+    await deliver(repos, user_id, lambda: bot.send_message(user_id, body, reply_markup=markup))
 
 
 async def notify_coordinators(bot: Bot, repos: Repositories, participant: Participant) -> None:

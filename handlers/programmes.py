@@ -108,7 +108,9 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
               callback_data=BasesCb(action="l", programme=programme.id, role=Role.MENTEE))
     kb.button(text=_("Mentors ({count})").format(count=counts[Role.MENTOR]),
               callback_data=BasesCb(action="l", programme=programme.id, role=Role.MENTOR))
-    kb.adjust(1, 1, 1, 1, 2)
+    kb.button(text=_("Open the preference survey"),
+              callback_data=ProgrammeCb(action="prefs", programme=programme.id))
+    kb.adjust(1, 1, 1, 1, 2, 1)
     return text, kb.as_markup()
 
 

@@ -221,7 +221,8 @@ async def test_card_links_renewed_and_revoked(
     assert f"Forms of mentoring: Pupil – pupil\nDates: September 1, {Y} — May 31, {Y1}" in card
     assert "Mentors: 1\nMentees: 0\nActive invite links: 0" in card
     assert maria.buttons() == [
-        "Invite links", "New links", "Revoke links", "All programmes", "Mentees (0)", "Mentors (1)"
+        "Invite links", "New links", "Revoke links", "All programmes", "Mentees (0)", "Mentors (1)",
+        "Open the preference survey",
     ]
 
     await maria.click("Invite links")

@@ -6,6 +6,7 @@ from storage.db import Database
 from storage.repos.invites import InviteRepo
 from storage.repos.organisations import OrganisationRepo
 from storage.repos.participants import ParticipantRepo
+from storage.repos.preferences import PreferenceRepo
 from storage.repos.programmes import ProgrammeRepo
 from storage.repos.readiness import ReadinessRepo
 from storage.repos.responses import ResponseRepo
@@ -25,4 +26,5 @@ class Repositories:
         self.participants = ParticipantRepo(db)
         self.responses = ResponseRepo(db)
         self.readiness = ReadinessRepo(db)
+        self.preferences = PreferenceRepo(db, self.readiness)
         self.updates = UpdateRepo(db)

@@ -1,0 +1,2 @@
+DROP TABLE preferences;
+DROP TABLE preference_surveys;

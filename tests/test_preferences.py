@@ -1,0 +1,169 @@
+"""The preference survey: the coordinator opens it, participants choose up to three, forged taps refused."""
+
+from __future__ import annotations
+
+from bot.callbacks import PreferenceCb, ProgrammeCb
+from storage.models import Participant, Role
+from storage.repos import Repositories
+from tests.conftest import UserFactory
+from tests.factories import COORDINATOR_ID, School, school
+
+NO_ACCESS = "You don't have access to this programme."
+NOT_YOURS = "This choice is not yours."
+NOT_A_CANDIDATE = "This person cannot be chosen in the survey."
+TOO_MANY = "You can choose up to three people. Tap a chosen person to remove them first."
+CLOSED = "The preference survey is closed: the choice can no longer be changed."
+
+
+async def person(
+    repos: Repositories, sch: School, user_id: int, role: Role, name: str, form: str = "pupil_pupil",
+    *, submitted: bool = True, ready: bool = True,
+) -> Participant:
+    participant = await repos.participants.enrol(sch.programme.id, user_id, role, form, name, False, "v1")
+    if submitted:
+        response = await repos.responses.start(participant.id, role.value, 1)
+        assert await repos.responses.submit(response.id)
+    if role is Role.MENTOR and ready:
+        await repos.readiness.set_flag(participant.id, "interview", True, COORDINATOR_ID)
+        await repos.readiness.set_flag(participant.id, "ready", True, COORDINATOR_ID)
+    return participant
+
+
+async def open_survey(make_user: UserFactory) -> None:
+    maria = make_user(COORDINATOR_ID, "Maria", "en")
+    await maria.send("/programmes")
+    await maria.click("Вместе по лестнице успеха")
+    await maria.click("Open the preference survey")
+    assert maria.last_text.startswith("The preference survey of «Вместе по лестнице успеха» is open.")
+
+
+async def test_open_choose_save(make_user: UserFactory, repos: Repositories) -> None:
+    sch = await school(repos, forms=("pupil_pupil", "teacher_pupil"))
+    mentors = [
+        await person(repos, sch, 20_000 + i, Role.MENTOR, f"Наставник{i} Фамилия{i}") for i in range(4)
+    ]
+    unready = await person(repos, sch, 20_010, Role.MENTOR, "Неготовый Фамилия", ready=False)
+    other_form = await person(repos, sch, 20_011, Role.MENTOR, "Учитель Фамилия", "teacher_pupil")
+    pupil = await person(repos, sch, 10_000, Role.MENTEE, "Пётр Сидоров")
+    unsubmitted = await person(repos, sch, 10_001, Role.MENTEE, "Вера Иванова", submitted=False)
+    await repos.users.seen(20_000, "en")  # Olga reads the bot in English, Pyotr in Russian
+
+    await open_survey(make_user)
+    petr = make_user(10_000, "Петр", "ru")
+    assert "Кого бы Вы хотели видеть своим наставником?" in petr.last_text
+    survey = petr.last_message.message_id
+    labels = petr.buttons()
+    assert labels[-1] == "Сохранить"
+    assert [label.split(" — ")[0] for label in labels[:-1]] == [f"☐ Наставник{i}" for i in range(4)]
+    assert all("Фамилия" not in label for label in labels)
+    assert all("Неготовый" not in label and "Учитель" not in label for label in labels)
+    assert make_user(10_001).messages == []  # no questionnaire submitted: no survey
+    olga = make_user(20_000, "Ольга", "en")
+    assert "Whom would you like to have as your mentee?" in olga.last_text
+    # Candidates are the active people of the other side and the same form (questionnaire or not).
+    assert olga.buttons() == ["☐ Вера — mentee, Pupil – pupil", "☐ Пётр — mentee, Pupil – pupil", "Save"]
+
+    # A second press only says it is already open.
+    maria = make_user(COORDINATOR_ID, "Maria", "en")
+    await maria.click("Open the preference survey")
+    assert maria.alerts[-1] == "The preference survey of this programme is already open."
+
+    for i in (2, 0, 1):
+        await petr.click(f"Наставник{i}")
+    await petr.click("Наставник3")
+    assert petr.alerts[-1] == (
+        "Можно выбрать не больше трёх человек. Чтобы выбрать другого, сначала нажмите на уже выбранного."
+    )
+    assert await repos.preferences.choices(pupil.id) == []  # nothing saved before «Save»
+    await petr.click("Сохранить")
+    ids = [mentors[2].id, mentors[0].id, mentors[1].id]
+    assert await repos.preferences.choices(pupil.id) == ids
+    assert petr.last_text.startswith("Сохранено. Ваш выбор: 1. Наставник2, 2. Наставник0, 3. Наставник1.")
+
+    # Changing the choice while the survey is open: remove the first, add the fourth.
+    await petr.click("1. Наставник2")
+    await petr.click("Наставник3")
+    assert [b.split(" — ")[0] for b in petr.buttons(survey)[:-1]] == [
+        "1. Наставник0", "2. Наставник1", "☐ Наставник2", "3. Наставник3"
+    ]
+    await petr.click("Сохранить")
+    assert await repos.preferences.choices(pupil.id) == [mentors[0].id, mentors[1].id, mentors[3].id]
+
+    await olga.click("Пётр")
+    await olga.click("Save")
+    assert olga.last_text.startswith("Saved. Your choice: 1. Пётр.")
+    assert await repos.preferences.all_choices(sch.programme.id) == {
+        pupil.id: [mentors[0].id, mentors[1].id, mentors[3].id], mentors[0].id: [pupil.id],
+    }
+
+    # Forged taps: an unready mentor, a mentor of another form, someone else's participant id.
+    message = survey
+    for chosen in (unready.id, other_form.id, unsubmitted.id, pupil.id):
+        await petr.click_data(PreferenceCb(action="t", participant=pupil.id, chosen=chosen).pack(), message)
+    forged = PreferenceCb(action="t", participant=mentors[0].id, chosen=pupil.id)
+    await petr.click_data(forged.pack(), message)
+    await petr.click_data(PreferenceCb(action="s", participant=mentors[0].id).pack(), message)
+    assert petr.alerts[-6:] == [
+        "Этого человека нельзя выбрать в опросе.", "Этого человека нельзя выбрать в опросе.",
+        "Этого человека нельзя выбрать в опросе.", "Этого человека нельзя выбрать в опросе.",
+        "Этот выбор не Ваш.", "Этот выбор не Ваш.",
+    ]
+    assert await repos.preferences.choices(pupil.id) == [mentors[0].id, mentors[1].id, mentors[3].id]
+    assert await repos.preferences.choices(mentors[0].id) == [pupil.id]
+
+    # Once closed, nothing changes.
+    await repos.preferences.close(sch.programme.id)
+    await olga.click("Пётр")
+    await olga.click("Save")
+    assert olga.alerts[-2:] == [CLOSED, CLOSED]
+    assert await repos.preferences.choices(mentors[0].id) == [pupil.id]
+
+
+async def test_other_programme_and_other_school_refused(make_user: UserFactory, repos: Repositories) -> None:
+    sch = await school(repos)
+    other = await school(repos, name="Гимназия №5", coordinator_id=3000)
+    pupil = await person(repos, sch, 10_000, Role.MENTEE, "Пётр Сидоров")
+    await person(repos, sch, 20_000, Role.MENTOR, "Ольга Петровна")
+    stranger = await person(repos, other, 20_001, Role.MENTOR, "Чужой Наставник")
+    ivan = make_user(3000, "Ivan", "en")
+    await ivan.click_data(ProgrammeCb(action="prefs", programme=sch.programme.id).pack(), 1)
+    assert ivan.alerts == [NO_ACCESS]
+    assert not await repos.preferences.is_open(sch.programme.id)
+    petr = make_user(10_000, "Petr", "en")
+    assert petr.messages == []
+
+    # Before the survey is open, taps are refused; after, a mentor of another programme cannot be chosen.
+    await petr.click_data(PreferenceCb(action="t", participant=pupil.id, chosen=stranger.id).pack(), 1)
+    assert petr.alerts == [CLOSED]
+    await open_survey(make_user)
+    assert petr.buttons() == ["☐ Ольга — mentor, Pupil – pupil", "Save"]
+    message = petr.last_message.message_id
+    await petr.click_data(PreferenceCb(action="t", participant=pupil.id, chosen=stranger.id).pack(), message)
+    await petr.click_data(PreferenceCb(action="t", participant=stranger.id, chosen=pupil.id).pack(), message)
+    assert petr.alerts[1:] == [NOT_A_CANDIDATE, NOT_YOURS]
+    assert await repos.preferences.all_choices(sch.programme.id) == {}
+    assert await repos.preferences.all_choices(other.programme.id) == {}
+    assert not await repos.preferences.is_open(other.programme.id)
+
+
+async def test_repository(repos: Repositories) -> None:
+    assert len(PreferenceCb(action="s", participant=2**53, chosen=2**53).pack()) <= 64
+    sch = await school(repos)
+    pupil = await person(repos, sch, 10_000, Role.MENTEE, "Пётр Сидоров")
+    mentors = [await person(repos, sch, 20_000 + i, Role.MENTOR, f"Наставник {i}") for i in range(3)]
+    assert not await repos.preferences.is_open(sch.programme.id)
+    assert await repos.preferences.open(sch.programme.id, COORDINATOR_ID)
+    assert not await repos.preferences.open(sch.programme.id, COORDINATOR_ID)
+    assert await repos.preferences.is_open(sch.programme.id)
+    await repos.preferences.set_choices(pupil.id, [m.id for m in reversed(mentors)])
+    rows = await repos.db.fetchall(
+        "SELECT chosen_id, rank FROM preferences WHERE participant_id = ? ORDER BY rank", (pupil.id,)
+    )
+    assert [(r["chosen_id"], r["rank"]) for r in rows] == [(mentors[2].id, 1), (mentors[1].id, 2),
+                                                           (mentors[0].id, 3)]
+    await repos.preferences.set_choices(mentors[0].id, [pupil.id])
+    assert await repos.preferences.all_choices(sch.programme.id) == {
+        pupil.id: [m.id for m in reversed(mentors)], mentors[0].id: [pupil.id]
+    }
+    assert await repos.participants.withdraw(mentors[2].id, "v1")
+    assert await repos.preferences.choices(pupil.id) == [mentors[1].id, mentors[0].id]
