@@ -71,3 +71,13 @@ def timezone_label(timezone: str) -> str:
     hours, rest = divmod(abs(minutes), 60)
     utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
     return f"{cities.get(timezone, timezone)} ({utc})"
+
+def state_label(state: str) -> str:
+    """A derived state as a short phrase after a person's name."""
+    labels = {
+        "parent_pending": _("parent's consent pending"),
+        "not_started": _("questionnaire not started"),
+        "in_progress": _("questionnaire in progress"),
+        "submitted": _("questionnaire submitted"),
+    }
+    return labels.get(state, state)

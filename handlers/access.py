@@ -54,6 +54,16 @@ async def managed_programme(
     return programme
 
 
+async def programme_for_button(
+    call: CallbackQuery, programme_id: int, settings: Settings, repos: Repositories
+) -> Programme | None:
+    """The button's programme if the person may manage it; otherwise they are told no."""
+    programme = await managed_programme(call.from_user.id, programme_id, settings, repos)
+    if programme is None:
+        await refuse(call, no_programme_access_text())
+    return programme
+
+
 def admins_only_text() -> str:
     """What a non-administrator reads on an administrator's command or button."""
     return _("This is for administrators of the bot only.")

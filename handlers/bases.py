@@ -12,13 +12,14 @@ from babel.dates import format_date
 
 from bot.callbacks import BasesCb, ProgrammeCb
 from bot.config import Settings
-from bot.labels import form_label, role_label
+from bot.labels import form_label, role_label, state_label
 from dialogs.render import format_answer, pick
 from dialogs.schema import Registry
 from handlers.access import (
     managed_programme,
     no_programme_access_text,
     page_nav,
+    programme_for_button,
     refuse,
     show_in_place,
 )
@@ -32,15 +33,6 @@ STATES = ("parent_pending", "not_started", "in_progress", "submitted")
 MESSAGE_LIMIT = 4096
 
 
-def state_label(state: str) -> str:
-    """A derived state as a short phrase after a person's name."""
-    labels = {
-        "parent_pending": _("parent's consent pending"),
-        "not_started": _("questionnaire not started"),
-        "in_progress": _("questionnaire in progress"),
-        "submitted": _("questionnaire submitted"),
-    }
-    return labels.get(state, state)
 
 
 def _filter_label(state: str, count: int) -> str:
@@ -151,9 +143,8 @@ async def on_list(
     call: CallbackQuery, callback_data: BasesCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """A page of the mentees or mentors of a programme the person manages."""
-    programme = await managed_programme(call.from_user.id, callback_data.programme, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
-        await refuse(call, no_programme_access_text())
         return
     await call.answer()
     await show_in_place(call, bot, *await _list_view(repos, programme, callback_data))

@@ -9,7 +9,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
-from bot.labels import form_label, role_label
+from bot.labels import form_label, role_label, state_label
 from bot.messenger import deliver
 from storage.models import Participant, ResponseStatus, Role
 from storage.repos import Repositories
@@ -70,7 +70,7 @@ async def questionnaire_status(repos: Repositories, participant: Participant) ->
     """One line on where the participant's questionnaire stands."""
     responses = await repos.responses.of_participant(participant.id)
     if any(r.status is ResponseStatus.SUBMITTED for r in responses):
-        return _("questionnaire submitted")
+        return state_label("submitted")
     if responses and responses[0].answers:
-        return _("questionnaire in progress")
-    return _("questionnaire not started")
+        return state_label("in_progress")
+    return state_label("not_started")

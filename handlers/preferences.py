@@ -17,7 +17,11 @@ from aiogram.utils.i18n import gettext as _
 from bot.callbacks import PreferenceCb, ProgrammeCb
 from bot.config import Settings
 from bot.labels import form_label, role_label
-from handlers.access import managed_programme, no_programme_access_text, refuse, show_in_place
+from handlers.access import (
+    programme_for_button,
+    refuse,
+    show_in_place,
+)
 from handlers.notices import send_in_language
 from storage.models import Participant, ParticipantStatus, Programme, Role
 from storage.repos import Repositories
@@ -67,9 +71,8 @@ async def on_open_survey(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """Open the programme's survey once and send every respondent their choice."""
-    programme = await managed_programme(call.from_user.id, callback_data.programme, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
-        await refuse(call, no_programme_access_text())
         return
     if not await repos.preferences.open(programme.id, call.from_user.id):
         await refuse(call, _("The preference survey of this programme is already open."))

@@ -18,11 +18,9 @@ from handlers.access import (
     coordinators_only_text,
     is_admin,
     managed_organisations,
-    managed_programme,
-    no_programme_access_text,
     page_number,
     paged_markup,
-    refuse,
+    programme_for_button,
     show_in_place,
 )
 from handlers.invite_links import long_date, revoke_links, send_links
@@ -114,15 +112,6 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
     return text, kb.as_markup()
 
 
-async def _programme_of(
-    call: CallbackQuery, callback_data: ProgrammeCb, settings: Settings, repos: Repositories
-) -> Programme | None:
-    """The button's programme if the person may manage it; otherwise they are told no."""
-    programme = await managed_programme(call.from_user.id, callback_data.programme, settings, repos)
-    if programme is None:
-        await refuse(call, no_programme_access_text())
-    return programme
-
 
 
 async def on_open(
@@ -130,7 +119,7 @@ async def on_open(
     i18n: I18n,
 ) -> None:
     """A programme's card."""
-    programme = await _programme_of(call, callback_data, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     await call.answer()
@@ -142,7 +131,7 @@ async def on_links(
     i18n: I18n,
 ) -> None:
     """The active mentor and mentee links with their QR codes (issued when there are none)."""
-    programme = await _programme_of(call, callback_data, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     if programme is None or org is None:
         return
@@ -154,7 +143,7 @@ async def on_ask(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """Confirm before new links replace the current ones, or before they are revoked."""
-    programme = await _programme_of(call, callback_data, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     renew = callback_data.action == "ask_renew"
@@ -182,7 +171,7 @@ async def on_revoke(
     i18n: I18n,
 ) -> None:
     """Revoke the active links; with "renew", issue and send new ones."""
-    programme = await _programme_of(call, callback_data, settings, repos)
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     if programme is None or org is None:
         return
