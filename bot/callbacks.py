@@ -105,3 +105,7 @@ class PreferenceCb(CallbackData, prefix="pf"):
     action: str  # t(oggle) | s(ave)
     participant: int
     chosen: int = 0
+
+
+# Reserved prefixes for the areas being built: ob/nt (observers, notes), an (announcements),
+# ny (next year), mt/ap (matching, approval). Add each area's CallbackData below this line.

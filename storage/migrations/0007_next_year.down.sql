@@ -1,0 +1,2 @@
+DROP TABLE carry_over_offers;
+ALTER TABLE programmes DROP COLUMN previous_id;
