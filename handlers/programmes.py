@@ -107,7 +107,8 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
     kb.button(text=_("Mentors ({count})").format(count=counts[Role.MENTOR]),
               callback_data=BasesCb(action="l", programme=programme.id, role=Role.MENTOR))
     kb.button(text=_("Observers"), callback_data=ProgrammeCb(action="observers", programme=programme.id))
-    kb.button(text=_("Preference survey"), callback_data=ProgrammeCb(action="prefs_menu", programme=programme.id))
+    kb.button(text=_("Preference survey"),
+              callback_data=ProgrammeCb(action="prefs_menu", programme=programme.id))
     kb.button(text=_("Matching and pairs"), callback_data=ProgrammeCb(action="match", programme=programme.id))
     kb.button(text=_("Announcement"), callback_data=ProgrammeCb(action="announce", programme=programme.id))
     kb.button(text=_("Start again for a new year"),

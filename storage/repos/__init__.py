@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from storage.db import Database
+from storage.repos.announcements import AnnouncementRepo
+from storage.repos.carry_over import CarryOverRepo
 from storage.repos.invites import InviteRepo
+from storage.repos.observers import ObserverRepo
 from storage.repos.organisations import OrganisationRepo
+from storage.repos.outbox import OutboxRepo
+from storage.repos.pairs import PairRepo
 from storage.repos.participants import ParticipantRepo
 from storage.repos.preferences import PreferenceRepo
 from storage.repos.programmes import ProgrammeRepo
@@ -28,3 +33,8 @@ class Repositories:
         self.readiness = ReadinessRepo(db)
         self.preferences = PreferenceRepo(db, self.readiness)
         self.updates = UpdateRepo(db)
+        self.observers = ObserverRepo(db)
+        self.outbox = OutboxRepo(db)
+        self.announcements = AnnouncementRepo(db)
+        self.carry_over = CarryOverRepo(db)
+        self.pairs = PairRepo(db)
