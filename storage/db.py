@@ -94,9 +94,9 @@ class Database:
             return await cur.fetchone()
 
     async def fetchall(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
-        """Run a query and return all rows."""
-        async with self.conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        """Run a query and return all rows, read in one step: another task's write on the shared connection
+        cannot land between the query and its rows (which could show a row twice)."""
+        return list(await self.conn.execute_fetchall(sql, params))
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one writing statement in its own transaction; return the last row id."""
