@@ -18,8 +18,10 @@ from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware
 from bot.messenger import set_default_menus
 from bot.middlewares import DeduplicateMiddleware, UserMiddleware
+from bot.outbox import Outbox
 from dialogs.schema import Registry
 from handlers import get_routers
+from handlers.announcements import ANNOUNCEMENT_KIND, report_when_delivered
 from storage.db import Database, utcnow
 from storage.fsm import SQLiteStorage
 from storage.repos import Repositories
@@ -50,6 +52,7 @@ def create_dispatcher(
 ) -> Dispatcher:
     """The dispatcher with its storage, middlewares, routers and injected dependencies."""
     repos = Repositories(db)
+    outbox = Outbox(repos, settings, i18n, hooks={ANNOUNCEMENT_KIND: report_when_delivered})
     dp = Dispatcher(
         storage=SQLiteStorage(db),
         events_isolation=events_isolation or SimpleEventIsolation(),
@@ -57,12 +60,15 @@ def create_dispatcher(
         repos=repos,
         questionnaires=questionnaires,
         i18n=i18n,
+        outbox=outbox,
     )
     dp.update.outer_middleware(DeduplicateMiddleware(repos))
     dp.update.outer_middleware(UserMiddleware(repos))
     UserLocaleMiddleware(i18n).setup(dp)
     dp.include_routers(*get_routers())
     dp.startup.register(_on_startup)
+    dp.startup.register(outbox.on_startup)
+    dp.shutdown.register(outbox.on_shutdown)
     return dp
 
 

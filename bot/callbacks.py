@@ -109,3 +109,56 @@ class PreferenceCb(CallbackData, prefix="pf"):
 
 # Reserved prefixes for the areas being built: ob/nt (observers, notes), an (announcements),
 # ny (next year), mt/ap (matching, approval). Add each area's CallbackData below this line.
+
+
+class ObserverCb(CallbackData, prefix="ob"):
+    """Observers: the coordinator's screen and link, joining by link, an observer's mentees, withdrawal."""
+
+    action: str  # co(ordinator screen) | lk (link) | rn (renew link) | ag(ree) | no | ps (position)
+    # | pr(ogrammes) | l(ist) | m(entee) | a(dd note) | wa/wy/wn (withdraw: ask, yes, no)
+    programme: int = 0
+    participant: int = 0
+    invite: int = 0
+    observer: int = 0
+    page: int = 0
+    value: str = ""
+
+
+class NoteCb(CallbackData, prefix="nt"):
+    """A coordinator's notes and history screens on a person's card, and adding a note."""
+
+    action: str  # n(otes) | a(dd) | h(istory)
+    programme: int
+    role: Role
+    participant: int
+    page: int = 0
+
+
+class MatchCb(CallbackData, prefix="mt"):
+    """A coordinator's matching screens: the overview, proposals, decisions, pairing by hand, approval."""
+
+    # v(iew) | run | l(ist) | c(ard) | a(ccept) | r(eject) | u(ndo) | all | ally | sw (swap list) | sx (swap)
+    # | um (unmatched) | mh (by hand: mentees) | mm (by hand: mentors) | mx (pair) | ap | apy | docs
+    action: str
+    programme: int
+    item: int = 0
+    other: int = 0
+    page: int = 0
+    value: str = ""
+
+
+class AnnounceCb(CallbackData, prefix="an"):
+    """A coordinator's announcement: pick a segment, send or cancel the preview, the list of sent ones."""
+
+    action: str  # seg | send | cancel | list
+    programme: int
+    segment: str = ""  # mentors | mentees | parents | observers | unfinished
+    token: str = ""  # the preview being sent (a second tap on "Send" finds it gone)
+
+
+class NextYearCb(CallbackData, prefix="ny"):
+    """A mentor's answer to the offer to continue in the next year's programme."""
+
+    action: str  # y(es) | n(o)
+    programme: int  # the new programme
+    participant: int  # the mentor in the old programme

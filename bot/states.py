@@ -40,3 +40,22 @@ class Readiness(StatesGroup):
 
     course = State()
     date = State()
+
+
+class NoteWriting(StatesGroup):
+    """An observer or a coordinator writing a note about a participant."""
+
+    text = State()
+
+
+class Announcing(StatesGroup):
+    """A coordinator writing an announcement to a segment of a programme: the text, then the preview."""
+
+    text = State()
+    confirm = State()
+
+
+class NextYear(StatesGroup):
+    """A coordinator typing another title for the programme started again for a new year."""
+
+    title = State()

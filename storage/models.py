@@ -22,6 +22,7 @@ class InviteKind(StrEnum):
     MENTOR = "mentor"
     MENTEE = "mentee"
     PARENT = "parent"
+    OBSERVER = "observer"
 
 
 class ParticipantStatus(StrEnum):
@@ -96,6 +97,7 @@ class Programme:
     start_date: date
     end_date: date
     retention_days: int
+    previous_id: int | None = None  # the programme this one was started again from, a year later
 
 
 @dataclass(frozen=True)
@@ -177,3 +179,102 @@ class Readiness:
     ready: bool
     updated_by: int | None
     updated_at: datetime
+
+
+class ProposalStatus(StrEnum):
+    """Where a matching proposal stands with the coordinator."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class MatchProposal:
+    """A proposed mentor–mentee pair with the engine's reasons (as JSON-ready dicts)."""
+
+    id: int
+    programme_id: int
+    mentor_id: int
+    mentee_id: int
+    score: float
+    reasons: list[dict[str, Any]]
+    status: ProposalStatus
+    manual: bool
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An approved pair or group: one mentor and their mentees."""
+
+    id: int
+    programme_id: int
+    mentor_id: int
+    mentee_ids: tuple[int, ...]
+    approved_at: datetime
+
+
+@dataclass(frozen=True)
+class Observer:
+    """A class teacher, psychologist or social pedagogue who writes notes about a programme's mentees."""
+
+    id: int
+    programme_id: int
+    user_id: int
+    full_name: str
+    position: str  # class_teacher | psychologist | social_pedagogue | other
+    consent_version: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Note:
+    """A note about a participant for the coordinators; author_name '' once the observer withdrew."""
+
+    id: int
+    participant_id: int
+    author_id: int
+    author_role: str  # observer | coordinator
+    author_name: str
+    text: str
+    created_at: datetime
+    author_position: str | None  # the observer's position while they still observe the programme
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message the bot will send on its own, as queued (see `repos.outbox.enqueue`)."""
+
+    user_id: int
+    kind: str  # 'announcement' | 'pair' | ...
+    dedupe: str  # unique purpose+person key, e.g. f"ann:{id}:{user_id}"
+    text: str
+    ref: int | None = None
+    markup: str | None = None  # JSON of an InlineKeyboardMarkup (model_dump_json), or None
+    not_before: datetime | None = None  # None = now
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A queued message as the sender sees it."""
+
+    id: int
+    user_id: int
+    kind: str
+    ref: int | None
+    text: str
+    markup: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A coordinator's message to a segment of a programme."""
+
+    id: int
+    programme_id: int
+    segment: str  # mentors | mentees | parents | observers | unfinished
+    text: str
+    created_by: int
+    created_at: datetime
+    recipients: int

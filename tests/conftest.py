@@ -70,9 +70,14 @@ async def bot(settings: Settings) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
-def dp(settings: Settings, db: Database, i18n: I18n, registry: Registry) -> Dispatcher:
-    """A dispatcher built exactly as in production."""
-    return create_dispatcher(settings, db, i18n, registry)
+async def dp(
+    settings: Settings, db: Database, i18n: I18n, registry: Registry, bot: Bot
+) -> AsyncIterator[Dispatcher]:
+    """A dispatcher built exactly as in production, with its outbox sender running as in polling."""
+    dispatcher = create_dispatcher(settings, db, i18n, registry)
+    await dispatcher["outbox"].start(bot)
+    yield dispatcher
+    await dispatcher["outbox"].stop()
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -44,6 +45,7 @@ CAPTION_TOO_LONG = "Bad Request: message caption is too long"
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 CHAT_NOT_FOUND = "Bad Request: chat not found"
 WRONG_FILE = "Bad Request: wrong file identifier/HTTP URL specified"
+FLOOD_LIMIT = "Too Many Requests: retry after 1"
 CONFLICT_POLLER = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )
@@ -51,6 +53,9 @@ CONFLICT_WEBHOOK = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the "
     "webhook first"
 )
+
+# Methods that send a new message, subject to Telegram's flood limits when they are enforced.
+_SENDING_METHODS = frozenset({"sendmessage", "sendphoto", "senddocument"})
 
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request",
@@ -414,6 +419,11 @@ class FakeBotAPI:
         self._faults: list[Fault] = []
         self._blocked: set[int] = set()
         self._delays: dict[str, float] = {}
+        self.deliveries: Counter[int] = Counter()  # chat id → messages successfully sent to it
+        self._limits: tuple[int, float, frozenset[int]] | None = None
+        self._recent_sends: deque[float] = deque()
+        self._last_send: dict[int, float] = {}
+        self._limited: list[Call] = []
         self._poll_generation: dict[str, int] = {}
         self._ids = itertools.count(1)
         self._activity = asyncio.Event()
@@ -533,6 +543,41 @@ class FakeBotAPI:
             self._delays.pop(method.lower(), None)
         else:
             self._delays[method.lower()] = seconds
+
+    def enforce_limits(
+        self, per_second: int = 30, chat_interval: float = 1.0, exempt: Iterable[int] = ()
+    ) -> None:
+        """Answer 429 (retry_after 1) like Telegram to a send beyond `per_second` sends in any second
+        overall, or within `chat_interval` s of the previous send to the same chat (except `exempt`)."""
+        self._limits = (per_second, chat_interval, frozenset(exempt))
+        self._recent_sends.clear()
+        self._last_send.clear()
+
+    def relax_limits(self) -> None:
+        """Undo `enforce_limits`."""
+        self._limits = None
+
+    @property
+    def rate_limited(self) -> list[Call]:
+        """Calls answered 429 by the enforced limits (not by scripted faults)."""
+        return list(self._limited)
+
+    def _check_limits(self, call: Call) -> None:
+        """Apply `enforce_limits` to a sending call; an accepted send counts, a refused one does not."""
+        if self._limits is None or call.method.lower() not in _SENDING_METHODS:
+            return
+        per_second, chat_interval, exempt = self._limits
+        now = call.time
+        while self._recent_sends and self._recent_sends[0] <= now - 1.0:
+            self._recent_sends.popleft()
+        chat = call.chat_id
+        last = self._last_send.get(chat) if chat is not None and chat not in exempt else None
+        if len(self._recent_sends) >= per_second or (last is not None and now - last < chat_interval):
+            self._limited.append(call)
+            raise ApiError(429, FLOOD_LIMIT, retry_after=1)
+        self._recent_sends.append(now)
+        if chat is not None:
+            self._last_send[chat] = now
 
     # ----------------------------------------------------------------- updates
 
@@ -788,11 +833,14 @@ class FakeBotAPI:
             if delay:
                 await self._sleep(delay)
             self._check_faults(call)
+            self._check_limits(call)
             handler = self._methods.get(method.lower())
             if handler is None:
                 raise ApiError(404, NOT_FOUND)
             result = await handler(_Context(call, token, self._bot_user(bot_id)))
             body: JsonDict = {"ok": True, "result": result}
+            if method.lower() in _SENDING_METHODS and call.chat_id is not None:
+                self.deliveries[call.chat_id] += 1
             call.result = copy.deepcopy(result)
         except ApiError as error:
             status = error.status

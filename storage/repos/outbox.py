@@ -1,8 +1,28 @@
-"""Messages the bot sends on its own, queued in the database."""
+"""Messages the bot sends on its own, queued in the database.
+
+A row goes 'pending' → 'sending' (claimed in the database before the HTTP call) → 'sent' | 'blocked' |
+'failed'; rows left in 'sending' by a dead process become 'uncertain' at start-up and are never sent
+again, so nobody gets the same message twice.
+"""
 
 from __future__ import annotations
 
-from storage.db import Database
+from collections.abc import Sequence
+from datetime import datetime
+
+import aiosqlite
+
+from storage.db import Database, utcnow
+from storage.models import OutboxItem, OutboxMessage
+from storage.repos._convert import ts
+
+STATUSES = ("pending", "sending", "sent", "blocked", "failed", "uncertain")
+FINAL = ("sent", "blocked", "failed", "uncertain")
+ERROR_MAX = 500
+DUE_SQL = (
+    "SELECT id, user_id, kind, ref, text, markup, attempts FROM outbox INDEXED BY outbox_due "
+    "WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?"
+)
 
 
 class OutboxRepo:
@@ -10,3 +30,99 @@ class OutboxRepo:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+
+    async def enqueue(
+        self, messages: Sequence[OutboxMessage], conn: aiosqlite.Connection | None = None
+    ) -> int:
+        """Queue messages (a dedupe key already queued is skipped); with `conn`, inside the caller's
+        open transaction. Returns how many rows were inserted."""
+        if not messages:
+            return 0
+        if conn is not None:
+            return await self._insert(conn, messages)
+        async with self.db.transaction() as own:
+            return await self._insert(own, messages)
+
+    @staticmethod
+    async def _insert(conn: aiosqlite.Connection, messages: Sequence[OutboxMessage]) -> int:
+        now = utcnow()
+        inserted = 0
+        for m in messages:
+            async with conn.execute(
+                "INSERT OR IGNORE INTO outbox (user_id, kind, ref, dedupe, text, markup, not_before, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (m.user_id, m.kind, m.ref, m.dedupe, m.text, m.markup, ts(m.not_before or now), ts(now)),
+            ) as cur:
+                inserted += cur.rowcount
+        return inserted
+
+    async def counts(self, kind: str, ref: int) -> dict[str, int]:
+        """Status → number of messages of this kind and ref, every status present."""
+        rows = await _rows(
+            self.db,
+            "SELECT status, COUNT(*) FROM outbox WHERE kind = ? AND ref = ? GROUP BY status", (kind, ref)
+        )
+        found = {str(r[0]): int(r[1]) for r in rows}
+        return {status: found.get(status, 0) for status in STATUSES}
+
+    async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
+        """Pending messages whose time has come, by id (through the `outbox_due` index)."""
+        rows = await _rows(self.db, DUE_SQL, (ts(now), limit))
+        items = [OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        return sorted(items, key=lambda item: item.id)
+
+    async def claim(self, item_id: int) -> bool:
+        """Mark a pending message as being sent; False if someone else claimed it first."""
+        async with self.db.transaction() as conn, conn.execute(
+            "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'",
+            (ts(utcnow()), item_id),
+        ) as cur:
+            return cur.rowcount == 1
+
+    async def finish(self, item_id: int, status: str, error: str | None = None) -> None:
+        """A claimed message's final state: sent, blocked or failed (with the error)."""
+        if status not in FINAL:
+            raise ValueError(f"not a final status: {status}")
+        await self.db.execute(
+            "UPDATE outbox SET status = ?, error = ?, done_at = ? WHERE id = ?",
+            (status, error[:ERROR_MAX] if error else None, ts(utcnow()), item_id),
+        )
+
+    async def retry_later(
+        self, item_id: int, not_before: datetime, error: str, *, count_attempt: bool = True
+    ) -> None:
+        """Put a claimed message back in the queue for another try after `not_before`."""
+        await self.db.execute(
+            "UPDATE outbox SET status = 'pending', not_before = ?, error = ?, claimed_at = NULL, "
+            "attempts = attempts + ? WHERE id = ?",
+            (ts(not_before), error[:ERROR_MAX], 1 if count_attempt else 0, item_id),
+        )
+
+    async def recover(self) -> list[tuple[str, int | None]]:
+        """At start-up: messages left 'sending' by a dead process become 'uncertain' (never resent).
+        Returns the distinct (kind, ref) they belonged to."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT DISTINCT kind, ref FROM outbox INDEXED BY outbox_due WHERE status = 'sending'"
+            ) as cur:
+                touched = [(str(r[0]), r[1]) for r in await cur.fetchall()]
+            await conn.execute(
+                "UPDATE outbox SET status = 'uncertain', done_at = ?, "
+                "error = 'the process stopped while sending' WHERE status = 'sending'",
+                (ts(utcnow()),),
+            )
+        return touched
+
+    async def unfinished(self, kind: str, ref: int) -> int:
+        """How many messages of this kind and ref are still pending or being sent."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM outbox WHERE kind = ? AND ref = ? AND status IN ('pending', 'sending')",
+            (kind, ref),
+        )
+        return int(row[0]) if row else 0
+
+
+async def _rows(db: Database, sql: str, params: tuple | dict = ()) -> list:
+    """All rows of a query in one step on the database thread, so that a write by another task on the
+    shared connection cannot land between the query's first and later rows (and move rows under it)."""
+    return list(await db.conn.execute_fetchall(sql, params))
