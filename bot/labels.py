@@ -72,6 +72,7 @@ def timezone_label(timezone: str) -> str:
     utc = f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
     return f"{cities.get(timezone, timezone)} ({utc})"
 
+
 def state_label(state: str) -> str:
     """A derived state as a short phrase after a person's name."""
     labels = {
@@ -79,5 +80,7 @@ def state_label(state: str) -> str:
         "not_started": _("questionnaire not started"),
         "in_progress": _("questionnaire in progress"),
         "submitted": _("questionnaire submitted"),
+        "in_pair": _("in a pair"),
+        "without_pair": _("questionnaire submitted, no pair yet"),
     }
     return labels.get(state, state)

@@ -30,6 +30,8 @@ class MenuRole(StrEnum):
 
     GUEST = "guest"
     PARTICIPANT = "participant"
+    OBSERVER = "observer"
+    PARTICIPANT_OBSERVER = "participant_observer"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
 
@@ -39,6 +41,8 @@ _COMMON = ("start", "language", "mydata", "help")
 _MENUS: dict[MenuRole, tuple[str, ...]] = {
     MenuRole.GUEST: _COMMON,
     MenuRole.PARTICIPANT: ("start", "questionnaire", "language", "mydata", "help"),
+    MenuRole.OBSERVER: ("start", "mentees", "language", "mydata", "help"),
+    MenuRole.PARTICIPANT_OBSERVER: ("start", "questionnaire", "mentees", "language", "mydata", "help"),
     MenuRole.COORDINATOR: ("start", "programmes", "newprogramme", "language", "mydata", "help"),
     MenuRole.ADMIN: ("start", "orgs", "neworg", "programmes", "newprogramme", "language", "mydata", "help"),
 }
@@ -51,6 +55,7 @@ def _describe(i18n: I18n, command: str, locale: str) -> str:
         "mydata": i18n.gettext("My data and consents", locale=locale),
         "help": i18n.gettext("Help", locale=locale),
         "questionnaire": i18n.gettext("My questionnaire", locale=locale),
+        "mentees": i18n.gettext("Mentees and my notes", locale=locale),
         "programmes": i18n.gettext("Programmes and invite links", locale=locale),
         "newprogramme": i18n.gettext("Create a programme", locale=locale),
         "orgs": i18n.gettext("Organisations", locale=locale),

@@ -16,9 +16,12 @@ async def menu_role(user_id: int, settings: Settings, repos: Repositories) -> Me
         return MenuRole.ADMIN
     if await repos.organisations.of_coordinator(user_id):
         return MenuRole.COORDINATOR
-    if await repos.participants.of_user(user_id) or await repos.participants.of_guardian(user_id):
-        return MenuRole.PARTICIPANT
-    return MenuRole.GUEST
+    participant = bool(
+        await repos.participants.of_user(user_id) or await repos.participants.of_guardian(user_id)
+    )
+    if await repos.observers.of_user(user_id):
+        return MenuRole.PARTICIPANT_OBSERVER if participant else MenuRole.OBSERVER
+    return MenuRole.PARTICIPANT if participant else MenuRole.GUEST
 
 
 async def refresh_menu(

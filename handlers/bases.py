@@ -5,14 +5,16 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 
-from bot.callbacks import BasesCb, ProgrammeCb
+from bot.callbacks import BasesCb, NoteCb, ProgrammeCb
 from bot.config import Settings
 from bot.labels import form_label, role_label, state_label
+from bot.states import NoteWriting
 from dialogs.render import format_answer, pick
 from dialogs.schema import Registry
 from handlers.access import (
@@ -24,26 +26,52 @@ from handlers.access import (
     show_in_place,
 )
 from handlers.notices import questionnaire_status
+from handlers.observers import fit, note_author, note_when, org_timezone, start_coordinator_note
 from handlers.readiness import readiness_button, readiness_lines
 from storage.models import Consent, Participant, Programme, Role
 from storage.repos import Repositories
 
 PER_PAGE = 8
-STATES = ("parent_pending", "not_started", "in_progress", "submitted")
+NOTES_PER_PAGE = 5
+HISTORY_PER_PAGE = 25
+# The state filters: "invited" (opened the link, not joined: a count only), then the derived states;
+# "submitted" is in_pair ∪ without_pair.
+STATES = ("invited", "parent_pending", "not_started", "in_progress", "submitted", "in_pair", "without_pair")
 MESSAGE_LIMIT = 4096
-
-
 
 
 def _filter_label(state: str, count: int) -> str:
     labels = {
         "": _("All ({count})"),
+        "invited": _("Invited ({count})"),
         "parent_pending": _("Parent's consent pending ({count})"),
         "not_started": _("Questionnaire not started ({count})"),
         "in_progress": _("Questionnaire in progress ({count})"),
         "submitted": _("Questionnaire submitted ({count})"),
+        "in_pair": _("In a pair ({count})"),
+        "without_pair": _("Without a pair ({count})"),
     }
     return labels[state].format(count=count)
+
+
+def _invited_text(role: Role, count: int) -> str:
+    if role is Role.MENTEE:
+        text = ngettext("{count} person opened the mentee link but has not agreed yet.",
+                        "{count} people opened the mentee link but have not agreed yet.", count)
+    else:
+        text = ngettext("{count} person opened the mentor link but has not agreed yet.",
+                        "{count} people opened the mentor link but have not agreed yet.", count)
+    return text.format(count=count)
+
+
+async def _filter_counts(repos: Repositories, programme: Programme, role: Role, form: str) -> dict[str, int]:
+    """The count of every filter: two queries whatever the size of the base."""
+    by_state = await repos.participants.state_counts(programme.id, role, form or None)
+    counts = {state: by_state.get(state, 0) for state in STATES}
+    counts[""] = sum(by_state.values())
+    counts["submitted"] = counts["in_pair"] + counts["without_pair"]
+    counts["invited"] = await repos.observers.invited_count(programme.id, role)
+    return counts
 
 
 def _button(text: str, cb: BasesCb, chosen: bool = False) -> InlineKeyboardButton:
@@ -56,10 +84,11 @@ async def _list_view(
     """One page of the base with the filters (a forged state, form or page falls back to the default)."""
     state = cb.state if cb.state in STATES else ""
     form = cb.form if cb.form in programme.forms else ""
-    total = await repos.participants.count_of_programme(programme.id, cb.role, state or None, form or None)
+    counts = await _filter_counts(repos, programme, cb.role, form)
+    total = 0 if state == "invited" else counts[state]
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(cb.page, 0), pages - 1)
-    rows = await repos.participants.of_programme(
+    rows = [] if state == "invited" else await repos.participants.of_programme(
         programme.id, cb.role, state or None, form or None, page * PER_PAGE, PER_PAGE
     )
     here = BasesCb(action="l", programme=programme.id, role=cb.role, state=state, form=form, page=page)
@@ -75,11 +104,9 @@ async def _list_view(
         keyboard.append(nav)
     filters = []
     for value in ("", *STATES):
-        count = await repos.participants.count_of_programme(
-            programme.id, cb.role, value or None, form or None
-        )
         filters.append(_button(
-            _filter_label(value, count), here.model_copy(update={"state": value, "page": 0}), value == state
+            _filter_label(value, counts[value]), here.model_copy(update={"state": value, "page": 0}),
+            value == state,
         ))
     keyboard += [filters[i:i + 2] for i in range(0, len(filters), 2)]
     if len(programme.forms) > 1:
@@ -95,6 +122,8 @@ async def _list_view(
     title = title.format(programme=programme.title)
     shown = _("Shown: {count}, page {page} of {pages}.").format(count=total, page=page + 1, pages=pages)
     text = f"{title}\n{shown}" + ("" if total else "\n\n" + _("Nobody here yet."))
+    if state == "invited":
+        text = f"{title}\n{_invited_text(cb.role, counts['invited'])}"
     return text, InlineKeyboardMarkup(inline_keyboard=keyboard)
 
 
@@ -150,22 +179,42 @@ async def on_list(
     await show_in_place(call, bot, *await _list_view(repos, programme, callback_data))
 
 
-async def on_card(
-    call: CallbackQuery, callback_data: BasesCb, bot: Bot, settings: Settings, repos: Repositories,
-    questionnaires: Registry, i18n: I18n,
-) -> None:
-    """A person's card, only for a person of a programme the coordinator manages."""
-    programme = await managed_programme(call.from_user.id, callback_data.programme, settings, repos)
-    participant = await repos.participants.get(callback_data.participant) if programme else None
+async def _person(
+    user_id: int, programme_id: int, participant_id: int, role: Role, settings: Settings, repos: Repositories
+) -> tuple[Programme, Participant] | None:
+    """The programme and the person, if the user manages the programme and it is its person of the role."""
+    programme = await managed_programme(user_id, programme_id, settings, repos)
+    participant = await repos.participants.get(participant_id) if programme else None
     if (
         programme is None or participant is None or participant.programme_id != programme.id
-        or participant.role is not callback_data.role
+        or participant.role is not role
     ):
+        return None
+    return programme, participant
+
+
+async def on_card(
+    call: CallbackQuery, callback_data: BasesCb, bot: Bot, state: FSMContext, settings: Settings,
+    repos: Repositories, questionnaires: Registry, i18n: I18n,
+) -> None:
+    """A person's card, only for a person of a programme the coordinator manages."""
+    cb = callback_data
+    found = await _person(call.from_user.id, cb.programme, cb.participant, cb.role, settings, repos)
+    if found is None:
         await refuse(call, no_programme_access_text())
         return
+    programme, participant = found
+    if await state.get_state() == NoteWriting.text.state:
+        await state.clear()
     text = await _card_text(repos, questionnaires, programme, participant, i18n.current_locale)
     back = callback_data.model_copy(update={"action": "l", "participant": 0})
-    keyboard = [[_button(_("Back to the list"), back)]]
+    notes = NoteCb(action="n", programme=programme.id, role=participant.role, participant=participant.id)
+    count = await repos.observers.count_notes(participant.id)
+    keyboard = [
+        [_button(_("Notes ({count})").format(count=count), notes),
+         _button(_("History"), notes.model_copy(update={"action": "h"}))],
+        [_button(_("Back to the list"), back)],
+    ]
     if participant.role is Role.MENTOR:
         keyboard.insert(0, [readiness_button(programme.id, participant.id)])
     markup = InlineKeyboardMarkup(inline_keyboard=keyboard)
@@ -173,9 +222,126 @@ async def on_card(
     await show_in_place(call, bot, text, markup)
 
 
+def _to_card(programme: Programme, participant: Participant) -> list[InlineKeyboardButton]:
+    card = BasesCb(action="c", programme=programme.id, role=participant.role, participant=participant.id)
+    return [_button(_("Back to the card"), card)]
+
+
+async def _notes_view(
+    repos: Repositories, programme: Programme, participant: Participant, page: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of the notes about a person, newest first, with author, role or position and date."""
+    total = await repos.observers.count_notes(participant.id)
+    pages = max(1, -(-total // NOTES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    notes = await repos.observers.notes(participant.id, offset=page * NOTES_PER_PAGE, limit=NOTES_PER_PAGE)
+    timezone = await org_timezone(repos, programme)
+    head = _("Notes about {name}: {count}, newest first. Page {page} of {pages}.").format(
+        name=participant.full_name, count=total, page=page + 1, pages=pages
+    )
+    if not total:
+        head += "\n\n" + _("No notes yet. Observers (class teachers, psychologists, social pedagogues) and "
+                            "coordinators can add them.")
+    blocks = [f"{note_when(n, timezone, locale)} — {note_author(n)}\n{n.text}" for n in notes]
+    text = fit(head, blocks, _("…and {count} more on this page: it is too long to show whole."))
+    here = NoteCb(action="n", programme=programme.id, role=participant.role, participant=participant.id)
+    keyboard = [[_button(_("Add a note"), here.model_copy(update={"action": "a"}))]]
+    nav = page_nav(page, page < pages - 1, lambda n: here.model_copy(update={"page": n}))
+    if nav:
+        keyboard.append(nav)
+    keyboard.append(_to_card(programme, participant))
+    return text, InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+def _event_text(kind: str, detail: str) -> str:
+    """One event of a person's history."""
+    if kind == "preferences":
+        count = int(detail or 0)
+        return ngettext("chose {count} preferred partner", "chose {count} preferred partners", count).format(
+            count=count)
+    if kind == "note":
+        if not detail:
+            return _("note added by an observer who has withdrawn")
+        return _("note added by {author}").format(author=detail)
+    texts = {
+        "joined": _("joined the programme"),
+        "consent_given": _("gave consent to personal-data processing"),
+        "parent_given": _("parent / legal representative confirmed consent"),
+        "parent_refused": _("parent / legal representative refused consent"),
+        "questionnaire_started": _("started the questionnaire"),
+        "questionnaire_submitted": _("submitted the questionnaire"),
+        "interview": _("interview recorded as held"),
+        "agreement": _("written agreement to the extra duties recorded"),
+        "readiness_ready": _("readiness recorded: ready to be matched"),
+        "readiness_not_ready": _("readiness recorded: not ready"),
+        "proposed": _("matching proposed a pair with {name}"),
+        "accepted": _("the proposal of a pair with {name} was accepted"),
+        "rejected": _("the proposal of a pair with {name} was rejected"),
+        "pair_approved": _("pair approved"),
+        "pair_ended": _("pair ended"),
+    }
+    return texts.get(kind, kind).format(name=detail)
+
+
+async def _history_view(
+    repos: Repositories, programme: Programme, participant: Participant, page: int, locale: str
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of what happened to a person, oldest first, in the organisation's time zone."""
+    events = await repos.participants.history(participant.id)
+    pages = max(1, -(-len(events) // HISTORY_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    zone = ZoneInfo(await org_timezone(repos, programme))
+    shown = events[page * HISTORY_PER_PAGE:(page + 1) * HISTORY_PER_PAGE]
+    head = _("History of {name}. Page {page} of {pages}.").format(
+        name=participant.full_name, page=page + 1, pages=pages
+    )
+    lines = [
+        _("{when} — {event}").format(
+            when=format_datetime(at, format="short", tzinfo=zone, locale=locale),
+            event=_event_text(kind, detail)[:300],
+        )
+        for at, kind, detail in shown
+    ]
+    text = head + "\n\n" + ("\n".join(lines) if lines else _("Nothing recorded yet."))
+    if len(text) > MESSAGE_LIMIT:  # names are short, so only in theory: cut safely
+        text = text[:MESSAGE_LIMIT - 1] + "…"
+    here = NoteCb(action="h", programme=programme.id, role=participant.role, participant=participant.id)
+    keyboard = []
+    nav = page_nav(page, page < pages - 1, lambda n: here.model_copy(update={"page": n}))
+    if nav:
+        keyboard.append(nav)
+    keyboard.append(_to_card(programme, participant))
+    return text, InlineKeyboardMarkup(inline_keyboard=keyboard)
+
+
+async def on_notes(
+    call: CallbackQuery, callback_data: NoteCb, bot: Bot, state: FSMContext, settings: Settings,
+    repos: Repositories, i18n: I18n,
+) -> None:
+    """The notes (n) or the history (h) of a person of a programme the coordinator manages, or adding a
+    note (a)."""
+    cb = callback_data
+    found = await _person(call.from_user.id, cb.programme, cb.participant, cb.role, settings, repos)
+    if found is None:
+        await refuse(call, no_programme_access_text())
+        return
+    programme, participant = found
+    await call.answer()
+    if callback_data.action == "a":
+        await start_coordinator_note(bot, state, call.from_user.id, callback_data, participant.full_name)
+        return
+    if await state.get_state() == NoteWriting.text.state:
+        await state.clear()
+    view = _history_view if callback_data.action == "h" else _notes_view
+    await show_in_place(call, bot, *await view(
+        repos, programme, participant, callback_data.page, i18n.current_locale
+    ))
+
+
 def router() -> Router:
     """The buttons of the bases (each checks the person's access to the programme)."""
     r = Router(name="bases")
     r.callback_query.register(on_list, BasesCb.filter(F.action == "l"))
     r.callback_query.register(on_card, BasesCb.filter(F.action == "c"))
+    r.callback_query.register(on_notes, NoteCb.filter(F.action.in_({"n", "a", "h"})))
     return r

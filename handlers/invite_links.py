@@ -84,3 +84,35 @@ async def revoke_links(repos: Repositories, programme: Programme) -> int:
     for invite in active:
         await repos.invites.revoke(invite.id)
     return len(active)
+
+
+async def send_observer_link(
+    bot: Bot, chat_id: int, repos: Repositories, i18n: I18n, programme: Programme, org: Organisation,
+    created_by: int, renew: bool = False,
+) -> bool:
+    """Send the programme's observer link as text and a QR code (issued when missing; `renew` revokes the
+    current one first). Multi-use, valid as long as the mentor and mentee links."""
+    now = utcnow()
+    if renew:
+        await repos.observers.revoke_links(programme.id)
+    invite = await repos.observers.link(programme.id, now)
+    expires = links_expire_at(programme, org.timezone)
+    if invite is None and expires <= now:
+        await bot.send_message(chat_id, _(
+            "«{programme}» ended more than 30 days ago, so no new invite links can be issued."
+        ).format(programme=programme.title))
+        return False
+    if invite is None:
+        invite = await repos.invites.create(
+            InviteKind.OBSERVER, org.id, created_by, ttl=expires - now, programme_id=programme.id
+        )
+    link = await start_link(bot, invite.token)
+    until = long_date(_last_valid_day(invite, org.timezone), i18n)
+    await bot.send_message(chat_id, _(
+        "Invite link for observers of «{programme}» (class teachers, psychologists, social pedagogues):\n"
+        "{link}\n\nThey can add notes about mentees' requests for the coordinators.\nValid until {date}"
+    ).format(programme=programme.title, link=link, date=until))
+    await send_qr(bot, chat_id, link, _("«{programme}» — for observers. Scan the code to join.").format(
+        programme=programme.title
+    ))
+    return True

@@ -39,6 +39,11 @@ async def send_main_menu(message: Message, settings: Settings, repos: Repositori
         lines.append(_("«{programme}», {role}: {status}.").format(
             programme=title, role=role_label(participant.role), status=status
         ))
+    for observer in await repos.observers.of_user(user_id):
+        programme = await repos.programmes.get(observer.programme_id)
+        lines.append(_("You observe «{programme}»: /mentees — its mentees and your notes.").format(
+            programme=programme.title if programme else ""
+        ))
     for child in await repos.participants.of_guardian(user_id):
         lines.append(_("You confirmed consent for {name}.").format(name=child.full_name))
     if len(lines) == 1:

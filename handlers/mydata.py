@@ -18,6 +18,7 @@ from bot.callbacks import WithdrawCb
 from bot.config import Settings
 from bot.labels import form_label, role_label
 from bot.roles import refresh_menu
+from handlers import observers
 from handlers.consent import CONSENT_VERSION
 from handlers.notices import questionnaire_status, send_in_language
 from storage.models import Participant
@@ -33,7 +34,14 @@ async def _collect(repos: Repositories, user_id: int) -> dict[str, Any]:
         "coordinator_of": [o.name for o in await repos.organisations.of_coordinator(user_id)],
         "participations": [],
         "confirmed_as_parent_for": [c.full_name for c in await repos.participants.of_guardian(user_id)],
+        "observer_of": [],
     }
+    for o in await repos.observers.of_user(user_id):
+        programme = await repos.programmes.get(o.programme_id)
+        data["observer_of"].append({
+            "programme": programme.title if programme else None, "name": o.full_name,
+            "position": o.position, "consent_version": o.consent_version, "since": o.created_at.isoformat(),
+        })
     for p in await repos.participants.of_user(user_id):
         programme = await repos.programmes.get(p.programme_id)
         data["participations"].append({
@@ -79,6 +87,14 @@ async def on_mydata(message: Message, repos: Repositories, i18n: I18n) -> None:
             lines.append(line.format(at=at, version=c.text_version))
         kb.button(text=_("Withdraw consent: {programme}").format(programme=title),
                   callback_data=WithdrawCb(action="ask", participant=p.id))
+    observed = await repos.observers.of_user(user_id)
+    titles = {}
+    for o in observed:
+        programme = await repos.programmes.get(o.programme_id)
+        titles[o.programme_id] = programme.title if programme else ""
+    lines += observers.mydata_lines(observed, titles, locale)
+    for o in observed:
+        kb.add(observers.withdraw_button(o, titles[o.programme_id]))
     for child in await repos.participants.of_guardian(user_id):
         lines.append(_("You confirmed consent for {name}.").format(name=child.full_name))
         kb.button(text=_("Withdraw consent for {name}").format(name=child.full_name),

@@ -1,4 +1,4 @@
-"""/start: the main menu, or an invite link opened (coordinator, mentor, mentee, parent)."""
+"""/start: the main menu, or an invite link opened (coordinator, mentor, mentee, parent, observer)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import CoordinatorInviteCb
 from bot.config import Settings
 from bot.roles import refresh_menu
-from handlers import consent, parent
+from handlers import consent, observers, parent
 from handlers.invites import InviteProblem, invite_for_button, usable_invite
 from handlers.menu import send_main_menu
-from storage.models import InviteKind
+from storage.models import InviteKind, Role
 from storage.repos import Repositories
 
 COORDINATOR_CONSENT_VERSION = "coordinator-2026-11"
@@ -37,7 +37,11 @@ async def on_start_link(
         await _offer_coordination(message, repos, invite.id, invite.organisation_id)
     elif invite.kind is InviteKind.PARENT:
         await parent.show_request(message, repos, invite)
+    elif invite.kind is InviteKind.OBSERVER:
+        await observers.show_observer_consent(message, repos, invite)
     else:
+        if invite.programme_id is not None:  # the base's "invited" state: only the Telegram id is kept
+            await repos.observers.record_visit(invite.programme_id, message.chat.id, Role(invite.kind.value))
         await consent.show_consent(message, repos, invite)
 
 

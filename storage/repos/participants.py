@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import ClassVar
+
 from storage.db import Database, utcnow
 from storage.models import Consent, Participant, ParticipantStatus, Role
 from storage.repos._convert import parse_ts, ts
@@ -170,11 +173,14 @@ class ParticipantRepo:
             counts[Role(r["role"])] = r["n"]
         return counts
 
-    # The state a coordinator filters the bases by, derived from consent and questionnaire.
+    # The state a coordinator filters the bases by, derived from consent, pairs and questionnaire.
     _STATE_SQL = (
         "SELECT p.*, CASE "
         "WHEN p.status = 'parent_pending' THEN 'parent_pending' "
-        "WHEN COALESCE(s.submitted, 0) > 0 THEN 'submitted' "
+        "WHEN EXISTS (SELECT 1 FROM pairs x WHERE x.mentor_id = p.id AND x.status = 'active') "
+        "OR EXISTS (SELECT 1 FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
+        "WHERE m.mentee_id = p.id AND x.status = 'active') THEN 'in_pair' "
+        "WHEN COALESCE(s.submitted, 0) > 0 THEN 'without_pair' "
         "WHEN COALESCE(s.answered, 0) > 0 THEN 'in_progress' "
         "ELSE 'not_started' END AS state "
         "FROM participants p LEFT JOIN ("
@@ -184,6 +190,8 @@ class ParticipantRepo:
         ") s ON s.participant_id = p.id "
         "WHERE p.programme_id = ? AND p.role = ?"
     )
+    # Filters of the bases that stand for several derived states.
+    _STATE_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {"submitted": ("in_pair", "without_pair")}
 
     @classmethod
     def _of_programme_sql(
@@ -192,8 +200,9 @@ class ParticipantRepo:
         sql = f"SELECT * FROM ({cls._STATE_SQL}) WHERE 1 = 1"
         params: list[object] = [programme_id, role.value]
         if state:
-            sql += " AND state = ?"
-            params.append(state)
+            states = cls._STATE_GROUPS.get(state, (state,))
+            sql += f" AND state IN ({', '.join('?' * len(states))})"
+            params += states
         if form:
             sql += " AND form = ?"
             params.append(form)
@@ -204,7 +213,8 @@ class ParticipantRepo:
         offset: int = 0, limit: int = 8,
     ) -> list[tuple[Participant, str]]:
         """A page of a programme's mentors or mentees by name, each with its derived state
-        ('parent_pending' | 'not_started' | 'in_progress' | 'submitted')."""
+        ('parent_pending' | 'in_pair' | 'without_pair' | 'in_progress' | 'not_started'); the state
+        filter also takes 'submitted' (in a pair or without one)."""
         sql, params = self._of_programme_sql(programme_id, role, state, form)
         rows = await self.db.fetchall(
             sql + " ORDER BY full_name, id LIMIT ? OFFSET ?", (*params, limit, offset)
@@ -218,3 +228,90 @@ class ParticipantRepo:
         sql, params = self._of_programme_sql(programme_id, role, state, form)
         row = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM ({sql})", tuple(params))
         return int(row["n"]) if row else 0
+
+    async def state_counts(self, programme_id: int, role: Role, form: str | None = None) -> dict[str, int]:
+        """How many of a programme's mentors or mentees are in each derived state, in one query."""
+        sql, params = self._of_programme_sql(programme_id, role, None, form)
+        rows = await self.db.fetchall(
+            f"SELECT state, COUNT(*) AS n FROM ({sql}) GROUP BY state", tuple(params)
+        )
+        return {r["state"]: int(r["n"]) for r in rows}
+
+    async def history(self, participant_id: int) -> list[tuple[datetime, str, str]]:
+        """What happened to a participant, oldest first: (when, event, detail), derived from the records.
+
+        Events: joined, consent_given, parent_given, parent_refused, questionnaire_started,
+        questionnaire_submitted, interview, agreement, readiness_ready, readiness_not_ready, preferences
+        (detail: how many), proposed / accepted / rejected (detail: the partner), pair_approved,
+        pair_ended, note (detail: the author's name, '' for a withdrawn observer)."""
+        events: list[tuple[datetime | None, str, str]] = []
+        one = (participant_id,)
+        row = await self.db.fetchone("SELECT created_at FROM participants WHERE id = ?", one)
+        if row is None:
+            return []
+        events.append((parse_ts(row["created_at"]), "joined", ""))
+        for r in await self.db.fetchall(
+            "SELECT kind, decision, created_at FROM consents WHERE participant_id = ?", one
+        ):
+            kind = "consent_given" if r["kind"] == "self" else f"parent_{r['decision']}"
+            events.append((parse_ts(r["created_at"]), kind, ""))
+        for r in await self.db.fetchall(
+            "SELECT started_at, submitted_at FROM responses WHERE participant_id = ?", one
+        ):
+            events.append((parse_ts(r["started_at"]), "questionnaire_started", ""))
+            events.append((parse_ts(r["submitted_at"]), "questionnaire_submitted", ""))
+        r = await self.db.fetchone("SELECT * FROM mentor_readiness WHERE participant_id = ?", one)
+        if r is not None:
+            events.append((parse_ts(r["interview_at"]), "interview", ""))
+            events.append((parse_ts(r["agreement_at"]), "agreement", ""))
+            ready = "readiness_ready" if r["ready"] else "readiness_not_ready"
+            events.append((parse_ts(r["updated_at"]), ready, ""))
+        r = await self.db.fetchone(
+            "SELECT MIN(created_at) AS at, COUNT(*) AS n FROM preferences WHERE participant_id = ?", one
+        )
+        if r is not None and r["n"]:
+            events.append((parse_ts(r["at"]), "preferences", str(r["n"])))
+        events += await self._matching_history(participant_id)
+        for r in await self.db.fetchall(
+            "SELECT author_name, created_at FROM notes WHERE participant_id = ?", one
+        ):
+            events.append((parse_ts(r["created_at"]), "note", r["author_name"]))
+        order = {"joined": 0, "consent_given": 1}
+        present = [(at, kind, detail) for at, kind, detail in events if at is not None]
+        present.sort(key=lambda e: (e[0], order.get(e[1], 2)))
+        return present  # type: ignore[return-value]
+
+    async def _matching_history(self, participant_id: int) -> list[tuple[datetime | None, str, str]]:
+        """Proposals, decisions and approved pairs of a participant (either side)."""
+        events: list[tuple[datetime | None, str, str]] = []
+        for r in await self.db.fetchall(
+            "SELECT m.created_at, m.decided_at, m.status, o.full_name AS partner FROM match_proposals m "
+            "JOIN participants o ON o.id = CASE WHEN m.mentor_id = ? THEN m.mentee_id ELSE m.mentor_id END "
+            "WHERE m.mentor_id = ? OR m.mentee_id = ?",
+            (participant_id, participant_id, participant_id),
+        ):
+            events.append((parse_ts(r["created_at"]), "proposed", r["partner"]))
+            if r["status"] in ("accepted", "rejected"):
+                events.append((parse_ts(r["decided_at"]), r["status"], r["partner"]))
+        for r in await self.db.fetchall(
+            "SELECT x.approved_at, x.ended_at FROM pairs x WHERE x.mentor_id = ? OR x.id IN "
+            "(SELECT pair_id FROM pair_members WHERE mentee_id = ?)",
+            (participant_id, participant_id),
+        ):
+            events.append((parse_ts(r["approved_at"]), "pair_approved", ""))
+            events.append((parse_ts(r["ended_at"]), "pair_ended", ""))
+        return events
+
+    async def consented(
+        self, programme_id: int, role: Role, offset: int = 0, limit: int = 8
+    ) -> tuple[list[Participant], int]:
+        """A page of a programme's people of the role whose consent is complete (no parent pending), by
+        name, and how many there are in all."""
+        where = "WHERE programme_id = ? AND role = ? AND status = 'active'"
+        rows = await self.db.fetchall(
+            f"SELECT * FROM participants {where} ORDER BY full_name, id LIMIT ? OFFSET ?",
+            (programme_id, role.value, limit, offset),
+        )
+        total = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM participants {where}",
+                                       (programme_id, role.value))
+        return [_participant(r) for r in rows], int(total["n"]) if total else 0
