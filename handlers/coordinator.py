@@ -102,14 +102,21 @@ async def on_org(call: CallbackQuery, callback_data: ProgrammeCb, state: FSMCont
         await call.message.answer(_ask_title(), reply_markup=cancel_markup())
 
 
+def check_title(text: str | None) -> tuple[str, str | None]:
+    """A programme title as typed, with spaces tidied, and what is wrong with it (None: nothing)."""
+    title = " ".join((text or "").split())
+    if text is None:
+        return title, _("I need the title as a text message, not a sticker, photo or file.")
+    if not TITLE_LENGTH[0] <= len(title) <= TITLE_LENGTH[1]:
+        return title, _("The title must be 3 to 200 characters long; yours has {count}.").format(
+            count=len(title))
+    return title, None
+
+
 async def on_title(message: Message, state: FSMContext) -> None:
     """The title: then the forms of mentoring."""
-    title = " ".join((message.text or "").split())
-    if message.text is None:
-        problem = _("I need the title as a text message, not a sticker, photo or file.")
-    elif not TITLE_LENGTH[0] <= len(title) <= TITLE_LENGTH[1]:
-        problem = _("The title must be 3 to 200 characters long; yours has {count}.").format(count=len(title))
-    else:
+    title, problem = check_title(message.text)
+    if problem is None:
         await state.update_data(title=title, forms=[])
         await state.set_state(NewProgramme.forms)
         await message.answer(_ask_forms(), reply_markup=_forms_markup([]))

@@ -1,7 +1,9 @@
 """The preference survey after the group meeting: whom each participant would like as a partner.
 
-A coordinator opens it once per programme; every active participant who submitted the questionnaire
-gets the people of their form to choose from (up to three, in the order tapped). Every tap checks
+A coordinator opens it once per programme from its screen (state, who has chosen, remind, close);
+every active participant who submitted the questionnaire gets the people of their form to choose from
+(up to three, in the order tapped), or is told that there is nobody to choose from yet; those who
+submit while it is open get it then. Once closed it stays closed. Every tap checks
 again that the participant is the person tapping, that the survey is open and that the candidate may be
 chosen, so a forged or stale button changes nothing. The choice in progress is kept in the person's
 FSM data (in the database); what was saved is in the preferences table.
@@ -9,10 +11,16 @@ FSM data (in the database); what was saved is in the preferences table.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.callbacks import PreferenceCb, ProgrammeCb
 from bot.config import Settings
@@ -22,7 +30,9 @@ from handlers.access import (
     refuse,
     show_in_place,
 )
+from handlers.invite_links import long_date
 from handlers.notices import send_in_language
+from storage.db import utcnow
 from storage.models import Participant, ParticipantStatus, Programme, Role
 from storage.repos import Repositories
 from storage.repos.preferences import MAX_CHOICES
@@ -36,9 +46,27 @@ def first_name(participant: Participant) -> str:
     return parts[0] if parts else participant.full_name
 
 
-def _profile(candidate: Participant) -> str:
+def shown_names(candidates: list[Participant]) -> dict[int, str]:
+    """How each candidate is named on the buttons: the first name, with the surname's initial where two
+    share a first name, and a number where even that is the same."""
+    firsts = Counter(first_name(c) for c in candidates)
+    names = {}
+    for c in candidates:
+        first, rest = first_name(c), c.full_name.split()[1:]
+        names[c.id] = f"{first} {rest[0][0]}." if firsts[first] > 1 and rest else first
+    repeated = Counter(names.values())
+    seen: Counter[str] = Counter()
+    for c in candidates:
+        name = names[c.id]
+        if repeated[name] > 1:
+            seen[name] += 1
+            names[c.id] = f"{name} ({seen[name]})"
+    return names
+
+
+def _profile(candidate: Participant, name: str) -> str:
     return _("{name} — {role}, {form}").format(
-        name=first_name(candidate), role=role_label(candidate.role), form=form_label(candidate.form)
+        name=name, role=role_label(candidate.role), form=form_label(candidate.form)
     )
 
 
@@ -58,43 +86,203 @@ def _markup(
     participant: Participant, candidates: list[Participant], selected: list[int]
 ) -> InlineKeyboardMarkup:
     rows = []
+    names = shown_names(candidates)
     for candidate in candidates:
         mark = f"{selected.index(candidate.id) + 1}. " if candidate.id in selected else "☐ "
         cb = PreferenceCb(action="t", participant=participant.id, chosen=candidate.id)
-        rows.append([InlineKeyboardButton(text=mark + _profile(candidate), callback_data=cb.pack())])
+        label = mark + _profile(candidate, names[candidate.id])
+        rows.append([InlineKeyboardButton(text=label, callback_data=cb.pack())])
     save = PreferenceCb(action="s", participant=participant.id)
     rows.append([InlineKeyboardButton(text=_("Save"), callback_data=save.pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def on_open_survey(
+def _no_candidates_text(programme: Programme) -> str:
+    return _("The preference survey of «{programme}» is open, but there is nobody of your form to choose "
+             "from yet, so you don't need to do anything. The coordinator will form the pairs from the "
+             "questionnaires and tell you who your partner is.").format(programme=programme.title)
+
+
+async def send_survey(
+    bot: Bot, repos: Repositories, programme: Programme, participant: Participant, *, reminder: bool = False
+) -> bool:
+    """Send a participant their choice (or, with nobody to choose from, say so); True if they can choose."""
+    candidates = await repos.preferences.candidates(participant)
+    if not candidates:
+        if not reminder:
+            await send_in_language(bot, repos, participant.user_id, lambda: _no_candidates_text(programme))
+        return False
+    chosen = await repos.preferences.choices(participant.id)
+
+    def text() -> str:
+        body = _text(programme, participant)
+        return _("Reminder: you have not chosen yet.") + "\n\n" + body if reminder else body
+
+    await send_in_language(
+        bot, repos, participant.user_id, text, lambda: _markup(participant, candidates, chosen)
+    )
+    return True
+
+
+async def offer_after_submit(bot: Bot, repos: Repositories, participant: Participant) -> None:
+    """A participant who submits the questionnaire while the survey is open is asked to choose then."""
+    programme = await repos.programmes.get(participant.programme_id)
+    if programme is not None and await repos.preferences.is_open(programme.id):
+        await send_survey(bot, repos, programme, participant)
+
+
+async def _local_date(repos: Repositories, i18n: I18n, programme: Programme, moment: datetime | None) -> str:
+    """A moment as a date in the organisation's time zone, in the reader's language."""
+    org = await repos.organisations.get(programme.organisation_id)
+    moment = moment or utcnow()
+    return long_date(moment.astimezone(ZoneInfo(org.timezone if org else "UTC")).date(), i18n)
+
+
+async def _screen(
+    repos: Repositories, i18n: I18n, programme: Programme
+) -> tuple[str, InlineKeyboardMarkup]:
+    survey = await repos.preferences.survey(programme.id)
+    if survey is None:
+        state = _("Not opened yet. Open it after the group meeting: every participant who submitted the "
+                  "questionnaire chooses up to three people of the other side of their form.")
+    elif survey.is_open:
+        opened = await _local_date(repos, i18n, programme, survey.opened_at)
+        state = _("Open since {date}.").format(date=opened)
+    else:
+        state = _("Closed on {date}: the choices can no longer be changed.").format(
+            date=await _local_date(repos, i18n, programme, survey.closed_at))
+    progress = await repos.preferences.progress(programme.id)
+    lines = [
+        _("Mentees who chose: {answered} of {asked}").format(
+            answered=progress[Role.MENTEE].answered, asked=progress[Role.MENTEE].asked),
+        _("Mentors who chose: {answered} of {asked}").format(
+            answered=progress[Role.MENTOR].answered, asked=progress[Role.MENTOR].asked),
+    ]
+    text = _("Preference survey of «{programme}»").format(programme=programme.title)
+    text += "\n\n" + state + "\n" + "\n".join(lines)
+    kb = InlineKeyboardBuilder()
+    if survey is None:
+        kb.button(text=_("Open the survey"),
+                  callback_data=ProgrammeCb(action="prefs_ask_open", programme=programme.id))
+    elif survey.is_open:
+        kb.button(text=_("Remind those who have not chosen"),
+                  callback_data=ProgrammeCb(action="prefs_remind", programme=programme.id))
+        kb.button(text=_("Close the survey"),
+                  callback_data=ProgrammeCb(action="prefs_ask_close", programme=programme.id))
+    kb.button(text=_("« Programme"), callback_data=ProgrammeCb(action="open", programme=programme.id))
+    kb.adjust(1)
+    return text, kb.as_markup()
+
+
+async def on_menu(
+    call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
+    i18n: I18n,
+) -> None:
+    """The survey's screen: its state, who has chosen, and what can be done next."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    await call.answer()
+    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
+
+
+async def on_ask(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories
+) -> None:
+    """Confirm before the survey is opened or closed."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    opening = callback_data.action == "prefs_ask_open"
+    if opening:
+        text = _("Open the preference survey of «{programme}»? Every participant who submitted the "
+                 "questionnaire gets a message to choose up to three people; those who submit later get "
+                 "it then.")
+    else:
+        text = _("Close the preference survey of «{programme}»? After that nobody can change their "
+                 "choice, and the survey cannot be opened again.")
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Yes, open") if opening else _("Yes, close"),
+              callback_data=ProgrammeCb(action="prefs" if opening else "prefs_close", programme=programme.id))
+    kb.button(text=_("No, back"), callback_data=ProgrammeCb(action="prefs_menu", programme=programme.id))
+    kb.adjust(1)
+    await call.answer()
+    await show_in_place(call, bot, text.format(programme=programme.title), kb.as_markup())
+
+
+async def _refuse_opening(call: CallbackQuery, repos: Repositories, i18n: I18n, programme: Programme) -> None:
+    survey = await repos.preferences.survey(programme.id)
+    if survey is not None and not survey.is_open:
+        closed = await _local_date(repos, i18n, programme, survey.closed_at)
+        await refuse(call, _("The preference survey of this programme was closed on {date}; it cannot be "
+                             "opened again.").format(date=closed))
+        return
+    await refuse(call, _("The preference survey of this programme is already open."))
+
+
+async def on_open_survey(
+    call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
+    i18n: I18n,
 ) -> None:
     """Open the programme's survey once and send every respondent their choice."""
     programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     if not await repos.preferences.open(programme.id, call.from_user.id):
-        await refuse(call, _("The preference survey of this programme is already open."))
+        await _refuse_opening(call, repos, i18n, programme)
         return
     await call.answer()
-    sent = 0
+    sent = nobody = 0
     for participant in await repos.preferences.respondents(programme.id):
-        candidates = await repos.preferences.candidates(participant)
-        if not candidates:
-            continue
-        chosen = await repos.preferences.choices(participant.id)
-        await send_in_language(
-            bot, repos, participant.user_id,
-            lambda p=participant: _text(programme, p),  # type: ignore[misc]
-            lambda p=participant, c=candidates, s=chosen: _markup(p, c, s),  # type: ignore[misc]
-        )
-        sent += 1
-    await bot.send_message(
-        call.from_user.id,
-        _("The preference survey of «{programme}» is open. Participants who received the choice: "
-          "{count}.").format(programme=programme.title, count=sent),
-    )
+        if await send_survey(bot, repos, programme, participant):
+            sent += 1
+        else:
+            nobody += 1
+    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
+    text = _("The preference survey of «{programme}» is open. Participants who received the choice: "
+             "{count}.").format(programme=programme.title, count=sent)
+    if nobody:
+        text += "\n" + _("Told that there is nobody of their form to choose from yet: {count}.").format(
+            count=nobody)
+    await bot.send_message(call.from_user.id, text)
+
+
+async def on_close(
+    call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
+    i18n: I18n,
+) -> None:
+    """Close the survey: the choices stay as saved."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    if not await repos.preferences.close(programme.id):
+        await refuse(call, _("The preference survey of this programme is not open."))
+        return
+    await call.answer(_("The preference survey is closed."))
+    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
+
+
+async def on_remind(
+    call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
+    i18n: I18n,
+) -> None:
+    """Send the choice again to everyone asked who has not saved one."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    if not await repos.preferences.is_open(programme.id):
+        await refuse(call, _("The preference survey of this programme is not open."))
+        return
+    sent = 0
+    for participant in await repos.preferences.not_answered(programme.id):
+        sent += await send_survey(bot, repos, programme, participant, reminder=True)
+    if sent:
+        text = ngettext("Reminder sent to {count} participant.", "Reminder sent to {count} participants.",
+                        sent).format(count=sent)
+    else:
+        text = _("Everyone who was asked has already chosen: nobody to remind.")
+    await call.answer(text, show_alert=True)
+    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
 
 
 async def _own(
@@ -169,7 +357,8 @@ async def on_save(
     await repos.preferences.set_choices(participant.id, selected)
     await _keep_draft(state, participant, selected)
     await call.answer()
-    names = ", ".join(f"{rank}. {first_name(by_id[i])}" for rank, i in enumerate(selected, 1)) or "—"
+    shown = shown_names(candidates)
+    names = ", ".join(f"{rank}. {shown[i]}" for rank, i in enumerate(selected, 1)) or "—"
     await bot.send_message(
         call.from_user.id,
         _("Saved. Your choice: {choice}. You can change it while the survey is open.").format(choice=names),
@@ -177,9 +366,13 @@ async def on_save(
 
 
 def router() -> Router:
-    """The coordinator's button that opens the survey, then the participants' taps."""
+    """The coordinator's survey screen and its buttons, then the participants' taps."""
     r = Router(name="preferences")
+    r.callback_query.register(on_menu, ProgrammeCb.filter(F.action == "prefs_menu"))
+    r.callback_query.register(on_ask, ProgrammeCb.filter(F.action.in_({"prefs_ask_open", "prefs_ask_close"})))
     r.callback_query.register(on_open_survey, ProgrammeCb.filter(F.action == "prefs"))
+    r.callback_query.register(on_close, ProgrammeCb.filter(F.action == "prefs_close"))
+    r.callback_query.register(on_remind, ProgrammeCb.filter(F.action == "prefs_remind"))
     r.callback_query.register(on_toggle, PreferenceCb.filter(F.action == "t"))
     r.callback_query.register(on_save, PreferenceCb.filter(F.action == "s"))
     return r

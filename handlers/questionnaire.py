@@ -29,6 +29,7 @@ from dialogs.runner import (
 from dialogs.schema import Registry
 from dialogs.session import Cursor
 from handlers.notices import notify_coordinators, submitted_text
+from handlers.preferences import offer_after_submit
 from handlers.questionnaire_screen import (
     close_keyboard,
     current_locale,
@@ -202,6 +203,7 @@ async def _submit(
     assert participant is not None
     await bot.send_message(call.from_user.id, await submitted_text(repos, participant))
     await notify_coordinators(bot, repos, participant)
+    await offer_after_submit(bot, repos, participant)
 
 
 async def on_typed(

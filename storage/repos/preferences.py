@@ -3,14 +3,49 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 
 from storage.db import Database, utcnow
 from storage.models import Participant, Role
-from storage.repos._convert import ts
+from storage.repos._convert import parse_ts, ts
 from storage.repos.participants import _participant
 from storage.repos.readiness import ReadinessRepo
 
 MAX_CHOICES = 3
+
+# Active participants of a programme who submitted the questionnaire and have someone to choose: the
+# other side of their form, active (for a mentee, a mentor marked ready). `p` is the participant.
+_ASKED_SQL = (
+    "p.programme_id = ? AND p.status = 'active' "
+    "AND EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id AND r.status = 'submitted') "
+    "AND EXISTS (SELECT 1 FROM participants c LEFT JOIN mentor_readiness m ON m.participant_id = c.id "
+    "WHERE c.programme_id = p.programme_id AND c.form = p.form AND c.role != p.role "
+    "AND c.status = 'active' AND (p.role = 'mentor' OR m.ready = 1))"
+)
+_ANSWERED_SQL = "EXISTS (SELECT 1 FROM preferences f WHERE f.participant_id = p.id)"
+
+
+@dataclass(frozen=True)
+class Survey:
+    """When a programme's preference survey was opened and closed (None: still open)."""
+
+    programme_id: int
+    opened_at: datetime
+    closed_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        """Opened and not closed."""
+        return self.closed_at is None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Of those asked to choose (per role), how many saved a choice."""
+
+    asked: int
+    answered: int
 
 
 class PreferenceRepo:
@@ -29,12 +64,43 @@ class PreferenceRepo:
         ) as cur:
             return cur.rowcount == 1
 
-    async def close(self, programme_id: int) -> None:
-        """Close the programme's survey: choices can no longer be changed."""
-        await self.db.execute(
+    async def close(self, programme_id: int) -> bool:
+        """Close the programme's survey: choices can no longer be changed. False when it was not open."""
+        async with self.db.transaction() as conn, conn.execute(
             "UPDATE preference_surveys SET closed_at = ? WHERE programme_id = ? AND closed_at IS NULL",
             (ts(utcnow()), programme_id),
+        ) as cur:
+            return cur.rowcount == 1
+
+    async def survey(self, programme_id: int) -> Survey | None:
+        """The programme's survey (None: never opened)."""
+        row = await self.db.fetchone(
+            "SELECT * FROM preference_surveys WHERE programme_id = ?", (programme_id,)
         )
+        if row is None:
+            return None
+        opened = parse_ts(row["opened_at"])
+        return Survey(programme_id, opened, parse_ts(row["closed_at"]))  # type: ignore[arg-type]
+
+    async def progress(self, programme_id: int) -> dict[Role, Progress]:
+        """Per role: how many participants were asked to choose and how many saved a choice."""
+        rows = await self.db.fetchall(
+            f"SELECT p.role, COUNT(*) AS asked, SUM({_ANSWERED_SQL}) AS answered "
+            f"FROM participants p WHERE {_ASKED_SQL} GROUP BY p.role",
+            (programme_id,),
+        )
+        result = {role: Progress(0, 0) for role in Role}
+        for r in rows:
+            result[Role(r["role"])] = Progress(r["asked"], r["answered"] or 0)
+        return result
+
+    async def not_answered(self, programme_id: int) -> list[Participant]:
+        """Participants asked to choose who have not saved a choice yet."""
+        rows = await self.db.fetchall(
+            f"SELECT p.* FROM participants p WHERE {_ASKED_SQL} AND NOT {_ANSWERED_SQL} ORDER BY p.id",
+            (programme_id,),
+        )
+        return [_participant(r) for r in rows]
 
     async def is_open(self, programme_id: int) -> bool:
         """Whether the survey was opened and not closed."""
