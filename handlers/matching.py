@@ -1,10 +1,505 @@
-"""Placeholder router, filled in by the work on issue 3."""
+"""A coordinator's matching screens: run, review the explained proposals, accept, reject, swap, pair by hand.
+
+Every button re-reads the programme (access checked) and the proposal or person it names: a stale screen or
+a forged id is refused, never acted on. Approval and documents are in handlers.approval.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+from collections import Counter
+from collections.abc import Sequence
+
+from aiogram import Bot, F, Router
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.callbacks import MatchCb, ProgrammeCb
+from bot.config import Settings
+from bot.labels import form_label
+from dialogs.schema import Registry
+from handlers import pairing
+from handlers.access import page_nav, page_of, programme_for_button, show_in_place
+from storage.models import MatchProposal, Programme, ProposalStatus, Role
+from storage.repos import Repositories
+from storage.repos.pairs import StaleDecision
+
+PER_PAGE = 8
+
+
+def _button(text: str, cb: MatchCb) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text[:64], callback_data=cb.pack())
+
+
+def _back_to_overview(programme: Programme) -> list[InlineKeyboardButton]:
+    return [_button(_("Back to matching"), MatchCb(action="v", programme=programme.id))]
+
+
+def stale_text() -> str:
+    """A button about a proposal that changed since the screen was drawn."""
+    return _("This proposal has changed since the screen was shown. Open the list again.")
+
+
+async def _names(repos: Repositories, ids: Sequence[int]) -> dict[int, str]:
+    found = {}
+    for participant_id in set(ids):
+        person = await repos.participants.get(participant_id)
+        if person is not None:
+            found[participant_id] = person.full_name
+    return found
+
+
+# --- the overview ------------------------------------------------------------------------------------
+
+
+async def overview(
+    repos: Repositories, registry: Registry, programme: Programme, note: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """Where matching stands, with the next actions."""
+    pool = await pairing.load_pool(repos, registry, programme.id)
+    statuses = Counter(p.status for p in await repos.pairs.proposals(programme.id))
+    unmatched = len(await repos.pairs.unmatched(programme.id))
+    pairs = await repos.pairs.active(programme.id)
+    mentors = pool.mentors()
+    lines = [
+        _("Matching of «{programme}»").format(programme=programme.title),
+        "",
+        _("Ready mentors with a questionnaire: {mentors} (places for mentees: {places})").format(
+            mentors=len(mentors), places=sum(m.capacity for m in mentors)),
+        _("Mentees with a questionnaire: {count}").format(count=len(pool.mentees())),
+        _("Proposed: {proposed} · accepted: {accepted} · rejected: {rejected}").format(
+            proposed=statuses[ProposalStatus.PROPOSED], accepted=statuses[ProposalStatus.ACCEPTED],
+            rejected=statuses[ProposalStatus.REJECTED]),
+        _("Left without a proposal: {count}").format(count=unmatched),
+        _("Approved pairs and groups: {pairs} (mentees in them: {mentees})").format(
+            pairs=len(pairs), mentees=sum(len(p.mentee_ids) for p in pairs)),
+    ]
+    if note:
+        lines = [note, "", *lines]
+    here = MatchCb(action="v", programme=programme.id)
+    ever = any(statuses.values()) or pairs
+    rows = [[_button(_("Run matching again for the rest") if ever else _("Run matching"),
+                     here.model_copy(update={"action": "run"}))]]
+    lists = [
+        (ProposalStatus.PROPOSED, _("Proposed ({count})")),
+        (ProposalStatus.ACCEPTED, _("Accepted ({count})")),
+        (ProposalStatus.REJECTED, _("Rejected ({count})")),
+    ]
+    rows += [[_button(label.format(count=statuses[status]),
+                      here.model_copy(update={"action": "l", "value": status.value}))]
+             for status, label in lists if statuses[status]]
+    if unmatched:
+        rows.append([_button(_("Without a pair ({count})").format(count=unmatched),
+                             here.model_copy(update={"action": "um"}))])
+    rows.append([_button(_("Pair by hand"), here.model_copy(update={"action": "mh"}))])
+    if statuses[ProposalStatus.PROPOSED]:
+        label = _("Accept all proposed ({count})").format(count=statuses[ProposalStatus.PROPOSED])
+        rows.append([_button(label, here.model_copy(update={"action": "all"}))])
+    if statuses[ProposalStatus.ACCEPTED]:
+        rows.append([_button(_("Approve accepted pairs ({count})").format(
+            count=statuses[ProposalStatus.ACCEPTED]), here.model_copy(update={"action": "ap"}))])
+    if pairs or statuses[ProposalStatus.ACCEPTED]:
+        rows.append([_button(_("Documents"), here.model_copy(update={"action": "docs"}))])
+    rows.append([InlineKeyboardButton(
+        text=_("Back to the programme"),
+        callback_data=ProgrammeCb(action="open", programme=programme.id).pack())])
+    return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_open(call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings,
+                  repos: Repositories, questionnaires: Registry) -> None:
+    """«Matching and pairs» on the programme card."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    await call.answer()
+    await show_in_place(call, bot, *await overview(repos, questionnaires, programme))
+
+
+async def on_view(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                  repos: Repositories, questionnaires: Registry) -> None:
+    """Back to the overview."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    await call.answer()
+    await show_in_place(call, bot, *await overview(repos, questionnaires, programme))
+
+
+async def on_run(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                 repos: Repositories, questionnaires: Registry) -> None:
+    """Run the engine for everyone not accepted or paired yet; decisions taken are kept."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    proposed, unmatched = await pairing.run(repos, questionnaires, programme.id)
+    note = _("Matching done: {proposed} new proposals, {unmatched} without a pair.").format(
+        proposed=proposed, unmatched=unmatched)
+    await call.answer()
+    await show_in_place(call, bot, *await overview(repos, questionnaires, programme, note))
+
+
+# --- lists and the proposal card ---------------------------------------------------------------------
+
+
+def _status_from(value: str) -> ProposalStatus:
+    try:
+        return ProposalStatus(value)
+    except ValueError:
+        return ProposalStatus.PROPOSED
+
+
+async def proposal_list(repos: Repositories, programme: Programme, status: ProposalStatus,
+                        page: int) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of proposals in one status, one button per pair."""
+    found = await repos.pairs.proposals(programme.id, status)
+    names = await _names(repos, [i for p in found for i in (p.mentor_id, p.mentee_id)])
+    found.sort(key=lambda p: (names.get(p.mentor_id, ""), names.get(p.mentee_id, ""), p.id))
+    shown, page, more = page_of(found, page, PER_PAGE)
+    here = MatchCb(action="l", programme=programme.id, value=status.value, page=page)
+    rows = [[_button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}",
+                     here.model_copy(update={"action": "c", "item": p.id}))] for p in shown]
+    nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
+    rows += [nav] if nav else []
+    rows.append(_back_to_overview(programme))
+    titles = {
+        ProposalStatus.PROPOSED: _("Proposed pairs of «{programme}»: {count}. Mentor → mentee."),
+        ProposalStatus.ACCEPTED: _("Accepted pairs of «{programme}»: {count}. Mentor → mentee."),
+        ProposalStatus.REJECTED: _("Rejected pairs of «{programme}»: {count}. Mentor → mentee."),
+    }
+    text = titles[status].format(programme=programme.title, count=len(found))
+    if not found:
+        text += "\n\n" + _("None here now.")
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                  repos: Repositories) -> None:
+    """Proposed, accepted or rejected pairs."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    await call.answer()
+    status = _status_from(callback_data.value)
+    await show_in_place(call, bot, *await proposal_list(repos, programme, status, callback_data.page))
+
+
+async def _proposal_for(call: CallbackQuery, callback_data: MatchCb, settings: Settings,
+                        repos: Repositories) -> tuple[Programme, MatchProposal] | None:
+    """The programme and the proposal a button names, if the person runs it and it is still there."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return None
+    proposal = await repos.pairs.proposal(callback_data.item)
+    if proposal is None or proposal.programme_id != programme.id:
+        await call.answer(stale_text(), show_alert=True)
+        return None
+    return programme, proposal
+
+
+async def proposal_card(
+    repos: Repositories, registry: Registry, programme: Programme, proposal: MatchProposal, back: MatchCb,
+    locale: str,
+) -> tuple[str, InlineKeyboardMarkup]:
+    """A pair with why it was proposed, and what the coordinator can do with it."""
+    mentor = await repos.participants.get(proposal.mentor_id)
+    mentee = await repos.participants.get(proposal.mentee_id)
+    questionnaires = []
+    for person in (mentee, mentor):
+        if person is not None:
+            questionnaires.append(registry.for_participant(person.role, person.form))
+    statuses = {
+        ProposalStatus.PROPOSED: _("proposed"),
+        ProposalStatus.ACCEPTED: _("accepted (paired by hand)") if proposal.manual else _("accepted"),
+        ProposalStatus.REJECTED: _("rejected"),
+    }
+    group = [p for p in await repos.pairs.proposals(programme.id) if p.mentor_id == proposal.mentor_id
+             and p.status is not ProposalStatus.REJECTED]
+    text = _(
+        "Mentor: {mentor}\nMentee: {mentee}\nForm of mentoring: {form}\nCompatibility: {score}\n"
+        "Why: {why}\nStatus: {status}"
+    ).format(
+        mentor=mentor.full_name if mentor else "?", mentee=mentee.full_name if mentee else "?",
+        form=form_label(mentee.form) if mentee else "", score=f"{proposal.score:g}",
+        why=pairing.explain(proposal.reasons, questionnaires, locale), status=statuses[proposal.status],
+    )
+    if len(group) > 1:
+        text += "\n" + _("This mentor would lead a group of {count} mentees.").format(count=len(group))
+    here = MatchCb(action="c", programme=programme.id, item=proposal.id, value=back.value, page=back.page)
+    rows = []
+    if proposal.status is ProposalStatus.PROPOSED:
+        rows.append([_button(_("Accept"), here.model_copy(update={"action": "a"})),
+                     _button(_("Reject"), here.model_copy(update={"action": "r"}))])
+    elif proposal.status is ProposalStatus.ACCEPTED:
+        rows.append([_button(_("Undo acceptance"), here.model_copy(update={"action": "u"}))])
+    if proposal.status is not ProposalStatus.REJECTED:
+        rows.append([_button(_("Swap mentors with another pair"), here.model_copy(update={"action": "sw"}))])
+        rows.append([_button(_("Choose another mentor by hand"),
+                             here.model_copy(update={"action": "mm", "item": proposal.mentee_id}))])
+    rows.append([_button(_("Back to the list"), back), *_back_to_overview(programme)])
+    return text, InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+async def on_card(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                  repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
+    """One proposal with its reasons."""
+    found = await _proposal_for(call, callback_data, settings, repos)
+    if found is None:
+        return
+    programme, proposal = found
+    back = MatchCb(action="l", programme=programme.id, value=callback_data.value, page=callback_data.page)
+    await call.answer()
+    await show_in_place(call, bot, *await proposal_card(
+        repos, questionnaires, programme, proposal, back, i18n.current_locale))
+
+
+async def on_decide(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                    repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
+    """Accept, reject, or undo an acceptance; then the card again."""
+    found = await _proposal_for(call, callback_data, settings, repos)
+    if found is None:
+        return
+    programme, proposal = found
+    status = {"a": ProposalStatus.ACCEPTED, "r": ProposalStatus.REJECTED,
+              "u": ProposalStatus.PROPOSED}[callback_data.action]
+    if not await repos.pairs.decide(proposal.id, status, call.from_user.id):
+        await call.answer(stale_text(), show_alert=True)
+        return
+    done = {ProposalStatus.ACCEPTED: _("Accepted."), ProposalStatus.REJECTED: _("Rejected."),
+            ProposalStatus.PROPOSED: _("Back among the proposals.")}[status]
+    await call.answer(done)
+    updated = await repos.pairs.proposal(proposal.id)
+    back = MatchCb(action="l", programme=programme.id, value=callback_data.value, page=callback_data.page)
+    await show_in_place(call, bot, *await proposal_card(
+        repos, questionnaires, programme, updated or proposal, back, i18n.current_locale))
+
+
+async def on_accept_all(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                        repos: Repositories, questionnaires: Registry) -> None:
+    """Ask before accepting every proposal; «ally» accepts them."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    if callback_data.action == "ally":
+        count = await repos.pairs.accept_all(programme.id, call.from_user.id)
+        await call.answer()
+        note = _("Accepted: {count}.").format(count=count)
+        await show_in_place(call, bot, *await overview(repos, questionnaires, programme, note))
+        return
+    count = len(await repos.pairs.proposals(programme.id, ProposalStatus.PROPOSED))
+    markup = InlineKeyboardMarkup(inline_keyboard=[
+        [_button(_("Yes, accept all"), MatchCb(action="ally", programme=programme.id))],
+        _back_to_overview(programme),
+    ])
+    await call.answer()
+    await show_in_place(call, bot, _(
+        "Accept all {count} proposed pairs? You can still undo an acceptance before approval."
+    ).format(count=count), markup)
+
+
+# --- swapping ------------------------------------------------------------------------------------------
+
+
+async def on_swap_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                       repos: Repositories) -> None:
+    """The other live pairs of the same form whose mentor can be swapped with this one's."""
+    found = await _proposal_for(call, callback_data, settings, repos)
+    if found is None:
+        return
+    programme, proposal = found
+    mentee = await repos.participants.get(proposal.mentee_id)
+    live = [p for p in await repos.pairs.proposals(programme.id)
+            if p.status is not ProposalStatus.REJECTED and p.id != proposal.id
+            and p.mentor_id != proposal.mentor_id]
+    same_form = []
+    for p in live:
+        other = await repos.participants.get(p.mentee_id)
+        if other is not None and mentee is not None and other.form == mentee.form:
+            same_form.append(p)
+    names = await _names(repos, [i for p in same_form for i in (p.mentor_id, p.mentee_id)])
+    shown, page, more = page_of(same_form, callback_data.page, PER_PAGE)
+    here = callback_data.model_copy(update={"page": page})
+    rows = [[_button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}",
+                     here.model_copy(update={"action": "sx", "other": p.id}))] for p in shown]
+    nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
+    rows += [nav] if nav else []
+    rows.append([_button(_("Back to the pair"), here.model_copy(update={"action": "c", "page": 0}))])
+    mentee_name = mentee.full_name if mentee else "?"
+    text = _("Swap mentors: {mentee} gets the mentor of the pair you choose, and that pair's mentee gets "
+             "this one's. Both pairs become accepted.").format(mentee=mentee_name)
+    if not same_form:
+        text += "\n\n" + _("There is no other pair of this form to swap with.")
+    await call.answer()
+    await show_in_place(call, bot, text, InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def on_swap(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                  repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
+    """Exchange the mentors of two pairs."""
+    found = await _proposal_for(call, callback_data, settings, repos)
+    if found is None:
+        return
+    programme, first = found
+    second = await repos.pairs.proposal(callback_data.other)
+    pool = await pairing.load_pool(repos, questionnaires, programme.id)
+    people = (first.mentor_id, first.mentee_id) + ((second.mentor_id, second.mentee_id) if second else ())
+    if (
+        second is None or second.programme_id != programme.id or ProposalStatus.REJECTED in
+        (first.status, second.status) or any(i not in pool.candidates for i in people)
+        or pool.candidates[first.mentee_id].form != pool.candidates[second.mentee_id].form
+    ):
+        await call.answer(stale_text(), show_alert=True)
+        return
+    new = [pairing.assess(pool, second.mentor_id, first.mentee_id),
+           pairing.assess(pool, first.mentor_id, second.mentee_id)]
+    try:
+        await repos.pairs.swap(first, second, new, call.from_user.id)
+    except StaleDecision:
+        await call.answer(stale_text(), show_alert=True)
+        return
+    await call.answer(_("Swapped."))
+    mine = await repos.pairs.live_proposal_of(first.mentee_id)
+    back = MatchCb(action="l", programme=programme.id, value=ProposalStatus.ACCEPTED.value)
+    if mine is not None:
+        await show_in_place(call, bot, *await proposal_card(
+            repos, questionnaires, programme, mine, back, i18n.current_locale))
+
+
+# --- without a pair, and pairing by hand ---------------------------------------------------------------
+
+
+async def on_unmatched(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                       repos: Repositories) -> None:
+    """Mentees the last run left without a proposal, each with the reason; a tap pairs by hand."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    found = await repos.pairs.unmatched(programme.id)
+    names = await _names(repos, [mentee_id for mentee_id, _reason in found])
+    shown, page, more = page_of(found, callback_data.page, PER_PAGE)
+    here = MatchCb(action="um", programme=programme.id, page=page)
+    lines = [_("Without a pair in «{programme}»: {count}. Tap a mentee to choose a mentor by hand.").format(
+        programme=programme.title, count=len(found)), ""]
+    lines += [f"• {names.get(m, '?')}: {pairing.unmatched_text(reason)}" for m, reason in shown]
+    rows = [[_button(names.get(m, "?"), MatchCb(action="mm", programme=programme.id, item=m))]
+            for m, _reason in shown]
+    nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
+    rows += [nav] if nav else []
+    rows.append(_back_to_overview(programme))
+    await call.answer()
+    await show_in_place(call, bot, "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def _unpaired_mentees(repos: Repositories, pool: pairing.Pool, programme: Programme) -> list[int]:
+    """Mentees who can be paired by hand: in the pool, not accepted or approved yet."""
+    fixed, _forbidden = await repos.pairs.fixed_and_forbidden(programme.id)
+    taken = {mentee for _mentor, mentee in fixed}
+    mentees = [c for c in pool.mentees() if c.id not in taken]
+    return [c.id for c in sorted(mentees, key=lambda c: (pool.people[c.id].full_name, c.id))]
+
+
+async def on_by_hand(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                     repos: Repositories, questionnaires: Registry) -> None:
+    """Pair by hand, step 1: the mentee."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    pool = await pairing.load_pool(repos, questionnaires, programme.id)
+    mentees = await _unpaired_mentees(repos, pool, programme)
+    shown, page, more = page_of(mentees, callback_data.page, PER_PAGE)
+    here = MatchCb(action="mh", programme=programme.id, page=page)
+    rows = [[_button(pool.people[m].full_name, MatchCb(action="mm", programme=programme.id, item=m))]
+            for m in shown]
+    nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
+    rows += [nav] if nav else []
+    rows.append(_back_to_overview(programme))
+    text = _("Pair by hand: choose the mentee ({count} not accepted or approved yet).").format(
+        count=len(mentees))
+    await call.answer()
+    await show_in_place(call, bot, text, InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def _taken_places(repos: Repositories, programme: Programme) -> dict[int, int]:
+    fixed, _forbidden = await repos.pairs.fixed_and_forbidden(programme.id)
+    return dict(Counter(mentor for mentor, _mentee in fixed))
+
+
+async def on_pick_mentor(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                         repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
+    """Pair by hand, step 2: a ready mentor of the mentee's form with a free place."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    pool = await pairing.load_pool(repos, questionnaires, programme.id)
+    mentee = pool.candidates.get(callback_data.item)
+    if mentee is None or mentee.role != Role.MENTEE.value:
+        await call.answer(_("This mentee cannot be paired now: they left or have no questionnaire."),
+                          show_alert=True)
+        return
+    taken = await _taken_places(repos, programme)
+    mentors = [m for m in pool.mentors(mentee.form) if pairing.free_slots(pool, taken, m.id) > 0]
+    mentors.sort(key=lambda m: (-pairing.assess(pool, m.id, mentee.id).score, pool.people[m.id].full_name))
+    shown, page, more = page_of(mentors, callback_data.page, PER_PAGE)
+    here = MatchCb(action="mm", programme=programme.id, item=mentee.id, page=page)
+
+    def label(m_id: int) -> str:
+        fit = pairing.assess(pool, m_id, mentee.id).score
+        return _("{name} — free places: {free}, compatibility {score}").format(
+            name=pool.people[m_id].full_name, free=pairing.free_slots(pool, taken, m_id), score=f"{fit:g}")
+
+    rows = [[_button(label(m.id), here.model_copy(update={"action": "mx", "other": m.id}))] for m in shown]
+    nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
+    rows += [nav] if nav else []
+    rows.append(_back_to_overview(programme))
+    text = _("Choose a mentor for {mentee} ({form}), the best fitting first.").format(
+        mentee=pool.people[mentee.id].full_name, form=form_label(mentee.form))
+    if not mentors:
+        text += "\n\n" + _("No ready mentor of this form has a free place.")
+    await call.answer()
+    await show_in_place(call, bot, text, InlineKeyboardMarkup(inline_keyboard=rows))
+
+
+async def on_pair(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
+                  repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
+    """Pair by hand, done: an accepted pair made by the coordinator."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    pool = await pairing.load_pool(repos, questionnaires, programme.id)
+    mentee, mentor = pool.candidates.get(callback_data.item), pool.candidates.get(callback_data.other)
+    taken = await _taken_places(repos, programme)
+    if (
+        mentee is None or mentor is None or mentee.role != "mentee" or mentor.role != "mentor"
+        or mentee.form != mentor.form or pairing.free_slots(pool, taken, mentor.id) <= 0
+        or await repos.pairs.of_participant(mentee.id) is not None
+    ):
+        await call.answer(_("This pair cannot be made now: the mentor has no free place, or the mentee "
+                            "is already paired."), show_alert=True)
+        return
+    pair = pairing.assess(pool, mentor.id, mentee.id)
+    await repos.pairs.pair_by_hand(programme.id, pair, call.from_user.id)
+    await call.answer(_("Paired."))
+    made = await repos.pairs.live_proposal_of(mentee.id)
+    back = MatchCb(action="l", programme=programme.id, value=ProposalStatus.ACCEPTED.value)
+    if made is not None:
+        await show_in_place(call, bot, *await proposal_card(
+            repos, questionnaires, programme, made, back, i18n.current_locale))
 
 
 def router() -> Router:
-    """The routes of this area."""
-    return Router(name="matching")
+    """The matching screens (each checks the person's access to the programme)."""
+    r = Router(name="matching")
+    r.callback_query.register(on_open, ProgrammeCb.filter(F.action == "match"))
+    r.callback_query.register(on_view, MatchCb.filter(F.action == "v"))
+    r.callback_query.register(on_run, MatchCb.filter(F.action == "run"))
+    r.callback_query.register(on_list, MatchCb.filter(F.action == "l"))
+    r.callback_query.register(on_card, MatchCb.filter(F.action == "c"))
+    r.callback_query.register(on_decide, MatchCb.filter(F.action.in_({"a", "r", "u"})))
+    r.callback_query.register(on_accept_all, MatchCb.filter(F.action.in_({"all", "ally"})))
+    r.callback_query.register(on_swap_list, MatchCb.filter(F.action == "sw"))
+    r.callback_query.register(on_swap, MatchCb.filter(F.action == "sx"))
+    r.callback_query.register(on_unmatched, MatchCb.filter(F.action == "um"))
+    r.callback_query.register(on_by_hand, MatchCb.filter(F.action == "mh"))
+    r.callback_query.register(on_pick_mentor, MatchCb.filter(F.action == "mm"))
+    r.callback_query.register(on_pair, MatchCb.filter(F.action == "mx"))
+    return r

@@ -37,4 +37,4 @@ class Repositories:
         self.outbox = OutboxRepo(db)
         self.announcements = AnnouncementRepo(db)
         self.carry_over = CarryOverRepo(db)
-        self.pairs = PairRepo(db)
+        self.pairs = PairRepo(db, self.outbox)

@@ -86,3 +86,20 @@ class ResponseRepo:
                 (now, now, response_id),
             ) as cur:
                 return cur.rowcount == 1
+
+    async def submitted_of_programme(self, programme_id: int) -> dict[int, tuple[str, dict[str, Any]]]:
+        """participant id -> (questionnaire id, answers) of every submitted questionnaire of the programme's
+        active participants, in one query (matching reads the whole programme at once)."""
+        rows = await self.db.fetchall(
+            "SELECT r.participant_id, r.questionnaire_id, a.question_id, a.value FROM responses r "
+            "JOIN participants p ON p.id = r.participant_id "
+            "LEFT JOIN answers a ON a.response_id = r.id "
+            "WHERE p.programme_id = ? AND p.status = 'active' AND r.status = 'submitted'",
+            (programme_id,),
+        )
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
+        for r in rows:
+            _, answers = found.setdefault(r["participant_id"], (r["questionnaire_id"], {}))
+            if r["question_id"] is not None:
+                answers[r["question_id"]] = json.loads(r["value"])
+        return found
