@@ -25,27 +25,37 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class MenuRole(StrEnum):
-    """Which command menu a person sees."""
+class Capacity(StrEnum):
+    """Something a person is to the bot; their command menu is the union of their capacities' commands."""
 
-    GUEST = "guest"
-    PARTICIPANT = "participant"
-    OBSERVER = "observer"
-    PARTICIPANT_OBSERVER = "participant_observer"
-    COORDINATOR = "coordinator"
     ADMIN = "admin"
+    COORDINATOR = "coordinator"
+    PARTICIPANT = "participant"
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+    OBSERVER = "observer"
 
 
-# Commands per menu, in order. Descriptions are translated when the menu is set.
-_COMMON = ("start", "language", "mydata", "help")
-_MENUS: dict[MenuRole, tuple[str, ...]] = {
-    MenuRole.GUEST: _COMMON,
-    MenuRole.PARTICIPANT: ("start", "questionnaire", "language", "mydata", "help"),
-    MenuRole.OBSERVER: ("start", "mentees", "language", "mydata", "help"),
-    MenuRole.PARTICIPANT_OBSERVER: ("start", "questionnaire", "mentees", "language", "mydata", "help"),
-    MenuRole.COORDINATOR: ("start", "programmes", "newprogramme", "language", "mydata", "help"),
-    MenuRole.ADMIN: ("start", "orgs", "neworg", "programmes", "newprogramme", "language", "mydata", "help"),
-}
+# Every command in menu order, with the capacities that see it (empty: everyone).
+_COMMANDS: tuple[tuple[str, frozenset[Capacity]], ...] = (
+    ("start", frozenset()),
+    ("orgs", frozenset({Capacity.ADMIN})),
+    ("neworg", frozenset({Capacity.ADMIN})),
+    ("programmes", frozenset({Capacity.ADMIN, Capacity.COORDINATOR})),
+    ("newprogramme", frozenset({Capacity.ADMIN, Capacity.COORDINATOR})),
+    ("questionnaire", frozenset({Capacity.PARTICIPANT})),
+    ("mypairs", frozenset({Capacity.MENTOR})),
+    ("mymentor", frozenset({Capacity.MENTEE})),
+    ("mentees", frozenset({Capacity.OBSERVER})),
+    ("language", frozenset()),
+    ("mydata", frozenset()),
+    ("help", frozenset()),
+)
+
+
+def menu_commands(capacities: frozenset[Capacity]) -> list[str]:
+    """The commands of a person's menu, in order."""
+    return [command for command, who in _COMMANDS if not who or who & capacities]
 
 
 def _describe(i18n: I18n, command: str, locale: str) -> str:
@@ -58,14 +68,16 @@ def _describe(i18n: I18n, command: str, locale: str) -> str:
         "mentees": i18n.gettext("Mentees and my notes", locale=locale),
         "programmes": i18n.gettext("Programmes and invite links", locale=locale),
         "newprogramme": i18n.gettext("Create a programme", locale=locale),
+        "mypairs": i18n.gettext("My mentees and our programme", locale=locale),
+        "mymentor": i18n.gettext("My mentor", locale=locale),
         "orgs": i18n.gettext("Organisations", locale=locale),
         "neworg": i18n.gettext("Add an organisation", locale=locale),
     }
     return descriptions[command]
 
 
-def _commands(i18n: I18n, role: MenuRole, locale: str) -> list[BotCommand]:
-    return [BotCommand(command=c, description=_describe(i18n, c, locale)) for c in _MENUS[role]]
+def _commands(i18n: I18n, capacities: frozenset[Capacity], locale: str) -> list[BotCommand]:
+    return [BotCommand(command=c, description=_describe(i18n, c, locale)) for c in menu_commands(capacities)]
 
 
 async def set_default_menus(bot: Bot, i18n: I18n) -> None:
@@ -73,17 +85,19 @@ async def set_default_menus(bot: Bot, i18n: I18n) -> None:
     for locale in SUPPORTED_LOCALES:
         language = None if locale == i18n.default_locale else locale
         await bot.set_my_commands(
-            _commands(i18n, MenuRole.GUEST, locale),
+            _commands(i18n, frozenset(), locale),
             scope=BotCommandScopeDefault(),
             language_code=language,
         )
 
 
-async def set_user_menu(bot: Bot, i18n: I18n, chat_id: int, role: MenuRole, locale: str) -> None:
+async def set_user_menu(
+    bot: Bot, i18n: I18n, chat_id: int, capacities: frozenset[Capacity], locale: str
+) -> None:
     """The menu of one person, in their language; failures are logged, never shown."""
     try:
         await bot.set_my_commands(
-            _commands(i18n, role, locale), scope=BotCommandScopeChat(chat_id=chat_id)
+            _commands(i18n, capacities, locale), scope=BotCommandScopeChat(chat_id=chat_id)
         )
     except TelegramAPIError:
         logger.warning("could not set the command menu of chat %s", chat_id, exc_info=True)

@@ -6,7 +6,7 @@ small helpers the administrator's and the coordinator's screens share.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 from aiogram import Bot
@@ -62,6 +62,21 @@ async def programme_for_button(
     if programme is None:
         await refuse(call, no_programme_access_text())
     return programme
+
+
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+async def programme_screen(
+    call: CallbackQuery, programme_id: int, bot: Bot, settings: Settings, repos: Repositories,
+    build: Callable[[Programme], Awaitable[Screen]],
+) -> None:
+    """A button that shows a screen of a programme: access checked, then the screen in place."""
+    programme = await programme_for_button(call, programme_id, settings, repos)
+    if programme is None:
+        return
+    await call.answer()
+    await show_in_place(call, bot, *await build(programme))
 
 
 def admins_only_text() -> str:

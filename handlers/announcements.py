@@ -30,6 +30,7 @@ from handlers.access import (
     refuse,
     show_in_place,
 )
+from handlers.notices import queued_in_language
 from storage.models import Announcement, OutboxMessage, Programme
 from storage.repos import Repositories
 from storage.repos.announcements import SEGMENTS
@@ -344,13 +345,9 @@ async def report_when_delivered(repos: Repositories, i18n: I18n, announcement_id
         return
     programme = await repos.programmes.get(ann.programme_id)
     counts = await repos.outbox.counts(ANNOUNCEMENT_KIND, ann.id)
-    author = await repos.users.get(ann.created_by)
-    locale = author.language(i18n.default_locale) if author else i18n.default_locale
-    locale = normalise_locale(locale) or i18n.default_locale
-    with i18n.context(), i18n.use_locale(locale):
-        text = report_text(ann, programme.title if programme else "", counts)
-    await repos.outbox.enqueue([OutboxMessage(
-        user_id=ann.created_by, kind=REPORT_KIND, ref=ann.id, dedupe=f"ann-report:{ann.id}", text=text,
+    await repos.outbox.enqueue([await queued_in_language(
+        repos, i18n, ann.created_by, lambda: report_text(ann, programme.title if programme else "", counts),
+        kind=REPORT_KIND, dedupe=f"ann-report:{ann.id}", ref=ann.id,
     )])
 
 

@@ -19,11 +19,13 @@ from bot.outbox import Outbox
 from dialogs.schema import Registry
 from handlers.access import programme_for_button, show_in_place
 from handlers.matching import _back_to_overview, _button, overview, stale_text
+from handlers.notices import queued_in_language
 from storage.models import MatchProposal, OutboxMessage, Participant, Programme, ProposalStatus, Role
 from storage.repos import Repositories
 from storage.repos.pairs import StaleDecision
 
 EVERYONE = 1_000_000
+PAIR_KIND = "pair"
 
 
 async def on_ask(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
@@ -46,17 +48,9 @@ async def on_ask(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings
     ).format(pairs=len(accepted), mentors=mentors), markup)
 
 
-async def _locale_of(repos: Repositories, i18n: I18n, user_id: int) -> str:
-    user = await repos.users.get(user_id)
-    return user.language(i18n.default_locale) if user else i18n.default_locale
-
-
 async def _message(repos: Repositories, i18n: I18n, user_id: int, dedupe: str, ref: int,
                    text: Callable[[], str]) -> OutboxMessage:
-    """A message to someone else, its text built in their language."""
-    with i18n.use_locale(await _locale_of(repos, i18n, user_id)):
-        body = text()
-    return OutboxMessage(user_id=user_id, kind="pair", dedupe=dedupe, text=body, ref=ref)
+    return await queued_in_language(repos, i18n, user_id, text, kind=PAIR_KIND, dedupe=dedupe, ref=ref)
 
 
 async def _messages(repos: Repositories, i18n: I18n, programme: Programme,

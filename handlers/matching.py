@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.labels import form_label
 from dialogs.schema import Registry
 from handlers import pairing
-from handlers.access import page_nav, page_of, programme_for_button, show_in_place
+from handlers.access import page_nav, page_of, programme_for_button, programme_screen, show_in_place
 from storage.models import MatchProposal, Programme, ProposalStatus, Role
 from storage.repos import Repositories
 from storage.repos.pairs import StaleDecision
@@ -106,24 +106,11 @@ async def overview(
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def on_open(call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings,
+async def on_view(call: CallbackQuery, callback_data: MatchCb | ProgrammeCb, bot: Bot, settings: Settings,
                   repos: Repositories, questionnaires: Registry) -> None:
-    """«Matching and pairs» on the programme card."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, *await overview(repos, questionnaires, programme))
-
-
-async def on_view(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
-                  repos: Repositories, questionnaires: Registry) -> None:
-    """Back to the overview."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, *await overview(repos, questionnaires, programme))
+    """«Matching and pairs» on the programme card, or back to the overview."""
+    await programme_screen(call, callback_data.programme, bot, settings, repos,
+                           lambda programme: overview(repos, questionnaires, programme))
 
 
 async def on_run(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
@@ -176,12 +163,9 @@ async def proposal_list(repos: Repositories, programme: Programme, status: Propo
 async def on_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                   repos: Repositories) -> None:
     """Proposed, accepted or rejected pairs."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
     status = _status_from(callback_data.value)
-    await show_in_place(call, bot, *await proposal_list(repos, programme, status, callback_data.page))
+    await programme_screen(call, callback_data.programme, bot, settings, repos,
+                           lambda programme: proposal_list(repos, programme, status, callback_data.page))
 
 
 async def _proposal_for(call: CallbackQuery, callback_data: MatchCb, settings: Settings,
@@ -489,7 +473,7 @@ async def on_pair(call: CallbackQuery, callback_data: MatchCb, bot: Bot, setting
 def router() -> Router:
     """The matching screens (each checks the person's access to the programme)."""
     r = Router(name="matching")
-    r.callback_query.register(on_open, ProgrammeCb.filter(F.action == "match"))
+    r.callback_query.register(on_view, ProgrammeCb.filter(F.action == "match"))
     r.callback_query.register(on_view, MatchCb.filter(F.action == "v"))
     r.callback_query.register(on_run, MatchCb.filter(F.action == "run"))
     r.callback_query.register(on_list, MatchCb.filter(F.action == "l"))

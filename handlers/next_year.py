@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Protocol
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
@@ -24,12 +23,20 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import NextYearCb, ProgrammeCb
 from bot.config import Settings
 from bot.labels import form_label
+from bot.outbox import Outbox
 from bot.roles import refresh_menu
 from bot.states import NextYear
-from handlers.access import managed_programme, programme_for_button, refuse, show_in_place
+from handlers.access import (
+    managed_programme,
+    programme_for_button,
+    programme_screen,
+    refuse,
+    show_in_place,
+)
 from handlers.consent import CONSENT_VERSION, consent_text, send_parent_link
 from handlers.coordinator import TITLE_LENGTH, check_title
 from handlers.invite_links import long_date, send_links
+from handlers.notices import queued_in_language
 from handlers.questionnaire_screen import close_keyboard
 from storage.models import OutboxMessage, Participant, ParticipantStatus, Programme, Role
 from storage.repos import Repositories
@@ -38,13 +45,6 @@ from storage.repos.carry_over import OfferCounts
 KIND = "carry_over"
 YEAR_SPAN = re.compile(r"(?<!\d)((?:19|20)\d{2})(\s*[/\-–—]\s*)((?:19|20)?\d{2})(?!\d)")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?!\d)")
-
-
-class Waker(Protocol):
-    """The outbox sender, as far as this module needs it."""
-
-    def wake(self) -> None:
-        """Look at the queue now."""
 
 
 def a_year_later(value: date) -> date:
@@ -127,11 +127,8 @@ async def on_screen(
     i18n: I18n,
 ) -> None:
     """The next-year screen of a programme."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
+    await programme_screen(call, callback_data.programme, bot, settings, repos,
+                           lambda programme: _screen(repos, i18n, programme))
 
 
 def _ask_title() -> str:
@@ -181,24 +178,28 @@ async def _chosen_title(state: FSMContext, callback_data: ProgrammeCb, old: Prog
     return data.get("title")
 
 
-def _offer_message(
-    i18n: I18n, locale: str, org: str, old: Programme, new_id: int, title: str, mentor: Participant
+async def _offer_message(
+    repos: Repositories, i18n: I18n, org: str, old: Programme, new_id: int, title: str, mentor: Participant
 ) -> OutboxMessage:
     """The question to one mentor, in their language, with Yes / No."""
-    with i18n.use_locale(locale):
-        text = _("«{old}» is starting again as «{new}». Will you continue as a mentor?\n\n"
+
+    def text() -> str:
+        body = _("«{old}» is starting again as «{new}». Will you continue as a mentor?\n\n"
                  "If you answer Yes, you join «{new}» as a mentor with the same name and form, and your "
                  "questionnaire answers are copied (you can review them with /questionnaire). Answering "
                  "Yes means you give the consent below.").format(old=old.title, new=title)
-        text += "\n\n" + consent_text(org, title, Role.MENTOR, old.retention_days)
-        markup = InlineKeyboardMarkup(inline_keyboard=[[
+        return body + "\n\n" + consent_text(org, title, Role.MENTOR, old.retention_days)
+
+    def markup() -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup(inline_keyboard=[[
             InlineKeyboardButton(text=_("Yes, I continue"), callback_data=NextYearCb(
                 action="y", programme=new_id, participant=mentor.id).pack()),
             InlineKeyboardButton(text=_("No"), callback_data=NextYearCb(
                 action="n", programme=new_id, participant=mentor.id).pack()),
         ]])
-    return OutboxMessage(mentor.user_id, kind=KIND, dedupe=f"carry:{new_id}:{mentor.id}", text=text,
-                         ref=new_id, markup=markup.model_dump_json(exclude_none=True))
+
+    return await queued_in_language(repos, i18n, mentor.user_id, text, kind=KIND,
+                                    dedupe=f"carry:{new_id}:{mentor.id}", ref=new_id, markup=markup)
 
 
 async def _create(
@@ -208,17 +209,14 @@ async def _create(
     _title, start, end = proposal(old)
     org = await repos.organisations.get(old.organisation_id)
     mentors = await repos.carry_over.mentors(old.id)
-    locales = {}
-    for mentor in mentors:
-        user = await repos.users.get(mentor.user_id)
-        locales[mentor.id] = user.language(i18n.default_locale) if user else i18n.default_locale
+    # new_id is only known inside the transaction: the messages are built there, from data read before.
     async with repos.db.transaction() as conn:
         new_id = await repos.programmes.create_next(conn, old, title, start, end, by)
         if new_id is None:
             return None, 0
         await repos.carry_over.create(conn, new_id, [m.id for m in mentors])
         await repos.outbox.enqueue([
-            _offer_message(i18n, locales[m.id], org.name if org else "", old, new_id, title, m)
+            await _offer_message(repos, i18n, org.name if org else "", old, new_id, title, m)
             for m in mentors
         ], conn)
     return new_id, len(mentors)
@@ -226,7 +224,7 @@ async def _create(
 
 async def on_create(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, state: FSMContext, settings: Settings,
-    repos: Repositories, i18n: I18n, outbox: Waker | None = None,
+    repos: Repositories, i18n: I18n, outbox: Outbox,
 ) -> None:
     """Create the programme, ask the old programme's mentors, and send the new invite links."""
     old = await programme_for_button(call, callback_data.programme, settings, repos)
@@ -243,8 +241,7 @@ async def on_create(
         return
     if await state.get_state() == NextYear.title.state:
         await state.clear()
-    if outbox is not None:
-        outbox.wake()
+    outbox.wake()
     await call.answer()
     new = await repos.programmes.get(new_id)
     org = await repos.organisations.get(old.organisation_id)

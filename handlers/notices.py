@@ -6,12 +6,14 @@ from collections.abc import Callable
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
+from bot.i18n import normalise_locale
 from bot.labels import form_label, role_label, state_label
 from bot.messenger import deliver
-from storage.models import Participant, ResponseStatus, Role
+from storage.models import OutboxMessage, Participant, ResponseStatus, Role
 from storage.repos import Repositories
 
 
@@ -39,12 +41,39 @@ async def send_in_language(
     """Send a message to another person, with texts (and buttons, given as a callable) built in that
     person's language."""
     i18n = get_i18n()
-    user = await repos.users.get(user_id)
-    locale = user.language(i18n.default_locale) if user else i18n.default_locale
-    with i18n.use_locale(locale):
+    with i18n.use_locale(await language_of(repos, i18n, user_id)):
         body = text()
         markup = reply_markup() if callable(reply_markup) else reply_markup
     await deliver(repos, user_id, lambda: bot.send_message(user_id, body, reply_markup=markup))
+
+
+async def language_of(repos: Repositories, i18n: I18n, user_id: int) -> str:
+    """The language to write to a person in: their choice, else Telegram's, if the bot speaks it."""
+    user = await repos.users.get(user_id)
+    locale = user.language(i18n.default_locale) if user else i18n.default_locale
+    return normalise_locale(locale) or i18n.default_locale
+
+
+async def queued_in_language(
+    repos: Repositories,
+    i18n: I18n,
+    user_id: int,
+    text: Callable[[], str],
+    *,
+    kind: str,
+    dedupe: str,
+    ref: int | None = None,
+    markup: Callable[[], InlineKeyboardMarkup] | None = None,
+) -> OutboxMessage:
+    """A message for the outbox to another person, its text (and buttons) built in their language.
+    Works inside a handler and in background jobs alike."""
+    with i18n.context(), i18n.use_locale(await language_of(repos, i18n, user_id)):
+        body = text()
+        keyboard = markup() if markup else None
+    return OutboxMessage(
+        user_id=user_id, kind=kind, dedupe=dedupe, text=body, ref=ref,
+        markup=keyboard.model_dump_json(exclude_none=True) if keyboard else None,
+    )
 
 
 async def notify_coordinators(bot: Bot, repos: Repositories, participant: Participant) -> None:

@@ -11,6 +11,7 @@ from dialogs.matching import Candidate, Reason, UnmatchedReason, declared_capaci
 from dialogs.matching_score import profile, reasons, score
 from dialogs.render import pick
 from dialogs.schema import Questionnaire, Registry
+from handlers.preferences import first_name
 from storage.models import Participant, ParticipantStatus, Role
 from storage.repos import Repositories
 from storage.repos.pairs import NewProposal
@@ -32,11 +33,6 @@ class Pool:
         return [c for c in self.candidates.values() if c.role == "mentee"]
 
 
-def first_name(full_name: str) -> str:
-    """What the engine and the lists call a person: the first word of the name."""
-    return (full_name.split() or [full_name])[0]
-
-
 async def load_pool(repos: Repositories, registry: Registry, programme_id: int) -> Pool:
     """Active participants who submitted their questionnaire; of the mentors only those marked ready."""
     submitted = await repos.responses.submitted_of_programme(programme_id)
@@ -56,7 +52,7 @@ async def load_pool(repos: Repositories, registry: Registry, programme_id: int) 
                 continue
             capacity = declared_capacity(questionnaire, answers) if role is Role.MENTOR else 1
             candidates[person.id] = Candidate(
-                person.id, role.value, person.form, first_name(person.full_name), answers, questionnaire,
+                person.id, role.value, person.form, first_name(person), answers, questionnaire,
                 capacity, tuple(choices.get(person.id, ())[:3]),
             )
             people[person.id] = person

@@ -25,19 +25,22 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import PreferenceCb, ProgrammeCb
 from bot.config import Settings
 from bot.labels import form_label, role_label
+from bot.outbox import Outbox
 from handlers.access import (
     programme_for_button,
+    programme_screen,
     refuse,
     show_in_place,
 )
 from handlers.invite_links import long_date
-from handlers.notices import send_in_language
+from handlers.notices import queued_in_language, send_in_language
 from storage.db import utcnow
-from storage.models import Participant, ParticipantStatus, Programme, Role
+from storage.models import OutboxMessage, Participant, ParticipantStatus, Programme, Role
 from storage.repos import Repositories
 from storage.repos.preferences import MAX_CHOICES
 
 DRAFT_KEY = "preference_drafts"
+PREFERENCE_KIND = "preference"
 
 
 def first_name(participant: Participant) -> str:
@@ -103,32 +106,44 @@ def _no_candidates_text(programme: Programme) -> str:
              "questionnaires and tell you who your partner is.").format(programme=programme.title)
 
 
-async def send_survey(
-    bot: Bot, repos: Repositories, programme: Programme, participant: Participant, *, reminder: bool = False
-) -> bool:
-    """Send a participant their choice (or, with nobody to choose from, say so); True if they can choose."""
+async def survey_message(
+    repos: Repositories, i18n: I18n, programme: Programme, participant: Participant, dedupe: str,
+    *, reminder: bool = False,
+) -> OutboxMessage | None:
+    """A participant's choice for the outbox (with buttons), or, with nobody to choose from, the word that
+    there is nobody (None for a reminder)."""
     candidates = await repos.preferences.candidates(participant)
     if not candidates:
-        if not reminder:
-            await send_in_language(bot, repos, participant.user_id, lambda: _no_candidates_text(programme))
-        return False
+        if reminder:
+            return None
+        return await queued_in_language(
+            repos, i18n, participant.user_id, lambda: _no_candidates_text(programme),
+            kind=PREFERENCE_KIND, dedupe=dedupe, ref=programme.id,
+        )
     chosen = await repos.preferences.choices(participant.id)
 
     def text() -> str:
         body = _text(programme, participant)
         return _("Reminder: you have not chosen yet.") + "\n\n" + body if reminder else body
 
-    await send_in_language(
-        bot, repos, participant.user_id, text, lambda: _markup(participant, candidates, chosen)
-    )
-    return True
+    return await queued_in_language(repos, i18n, participant.user_id, text, kind=PREFERENCE_KIND,
+                                    dedupe=dedupe, ref=programme.id,
+                                    markup=lambda: _markup(participant, candidates, chosen))
 
 
 async def offer_after_submit(bot: Bot, repos: Repositories, participant: Participant) -> None:
-    """A participant who submits the questionnaire while the survey is open is asked to choose then."""
+    """A participant who submits the questionnaire while the survey is open is asked to choose then
+    (straight away: they are talking to the bot)."""
     programme = await repos.programmes.get(participant.programme_id)
-    if programme is not None and await repos.preferences.is_open(programme.id):
-        await send_survey(bot, repos, programme, participant)
+    if programme is None or not await repos.preferences.is_open(programme.id):
+        return
+    candidates = await repos.preferences.candidates(participant)
+    if not candidates:
+        await send_in_language(bot, repos, participant.user_id, lambda: _no_candidates_text(programme))
+        return
+    chosen = await repos.preferences.choices(participant.id)
+    await send_in_language(bot, repos, participant.user_id, lambda: _text(programme, participant),
+                           lambda: _markup(participant, candidates, chosen))
 
 
 async def _local_date(repos: Repositories, i18n: I18n, programme: Programme, moment: datetime | None) -> str:
@@ -179,11 +194,8 @@ async def on_menu(
     i18n: I18n,
 ) -> None:
     """The survey's screen: its state, who has chosen, and what can be done next."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, *await _screen(repos, i18n, programme))
+    await programme_screen(call, callback_data.programme, bot, settings, repos,
+                           lambda programme: _screen(repos, i18n, programme))
 
 
 async def on_ask(
@@ -222,24 +234,25 @@ async def _refuse_opening(call: CallbackQuery, repos: Repositories, i18n: I18n, 
 
 async def on_open_survey(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
-    i18n: I18n,
+    i18n: I18n, outbox: Outbox,
 ) -> None:
-    """Open the programme's survey once and send every respondent their choice."""
+    """Open the programme's survey once; every respondent's choice is queued in the same transaction."""
     programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
         return
-    if not await repos.preferences.open(programme.id, call.from_user.id):
+    messages = [
+        m for p in await repos.preferences.respondents(programme.id)
+        if (m := await survey_message(repos, i18n, programme, p, f"pref:{programme.id}:{p.id}")) is not None
+    ]
+    if not await repos.preferences.open(programme.id, call.from_user.id, messages):
         await _refuse_opening(call, repos, i18n, programme)
         return
+    outbox.wake()
     await call.answer()
-    sent = nobody = 0
-    for participant in await repos.preferences.respondents(programme.id):
-        if await send_survey(bot, repos, programme, participant):
-            sent += 1
-        else:
-            nobody += 1
+    sent = sum(m.markup is not None for m in messages)
+    nobody = len(messages) - sent
     await show_in_place(call, bot, *await _screen(repos, i18n, programme))
-    text = _("The preference survey of «{programme}» is open. Participants who received the choice: "
+    text = _("The preference survey of «{programme}» is open. Participants who get the choice: "
              "{count}.").format(programme=programme.title, count=sent)
     if nobody:
         text += "\n" + _("Told that there is nobody of their form to choose from yet: {count}.").format(
@@ -264,21 +277,26 @@ async def on_close(
 
 async def on_remind(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories,
-    i18n: I18n,
+    i18n: I18n, outbox: Outbox,
 ) -> None:
-    """Send the choice again to everyone asked who has not saved one."""
+    """Queue the choice again for everyone asked who has not saved one."""
     programme = await programme_for_button(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     if not await repos.preferences.is_open(programme.id):
         await refuse(call, _("The preference survey of this programme is not open."))
         return
-    sent = 0
-    for participant in await repos.preferences.not_answered(programme.id):
-        sent += await send_survey(bot, repos, programme, participant, reminder=True)
+    messages = [
+        m for p in await repos.preferences.not_answered(programme.id)
+        if (m := await survey_message(
+            repos, i18n, programme, p, f"pref-remind:{programme.id}:{p.id}:{call.id}", reminder=True
+        )) is not None
+    ]
+    sent = await repos.outbox.enqueue(messages)
+    outbox.wake()
     if sent:
-        text = ngettext("Reminder sent to {count} participant.", "Reminder sent to {count} participants.",
-                        sent).format(count=sent)
+        text = ngettext("Reminder queued for {count} participant.",
+                        "Reminder queued for {count} participants.", sent).format(count=sent)
     else:
         text = _("Everyone who was asked has already chosen: nobody to remind.")
     await call.answer(text, show_alert=True)

@@ -21,6 +21,7 @@ from handlers.access import (
     page_number,
     paged_markup,
     programme_for_button,
+    programme_screen,
     show_in_place,
 )
 from handlers.invite_links import long_date, revoke_links, send_links
@@ -124,11 +125,8 @@ async def on_open(
     i18n: I18n,
 ) -> None:
     """A programme's card."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
-    if programme is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, *await _card(repos, i18n, programme))
+    await programme_screen(call, callback_data.programme, bot, settings, repos,
+                           lambda programme: _card(repos, i18n, programme))
 
 
 async def on_links(

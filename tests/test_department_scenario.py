@@ -17,8 +17,8 @@ from storage.repos import Repositories
 from tests.client import TgUser
 from tests.conftest import UserFactory
 from tests.factories import School, school
+from tests.outbox_helpers import drained
 from tests.questionnaire_helpers import current_question
-from tests.test_pairing_flow import drained
 
 MENTEES, MENTORS = 40, 15
 FIRST = ["Анна", "Борис", "Вера", "Глеб", "Дарья", "Егор", "Жанна", "Захар", "Ирина", "Кирилл"]
@@ -137,6 +137,7 @@ async def test_department_with_two_schools(
     await anya.click("Preference survey")
     await anya.click("Open the survey")
     await anya.click("Yes, open")
+    await drained(repos)
     north_mentees = people[north.programme.id][1]
     for pupil in north_mentees[:10]:
         survey = [m for m in pupil.messages if any("☐" in b for b in m.buttons)][-1]
@@ -169,7 +170,7 @@ async def test_department_with_two_schools(
     active = await repos.pairs.active(north.programme.id)
     paired = sum(len(p.mentee_ids) for p in active)
     assert paired == len(proposals) - 1
-    await drained(repos, "pair", north.programme.id)
+    await drained(repos)
     informed = [p for p in north_mentees if any("Your mentor in «" in t for t in p.texts)]
     assert len(informed) == paired
 

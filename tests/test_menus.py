@@ -42,7 +42,7 @@ async def test_menu_follows_role_and_language(
     await anna.send(f"/start {s.mentor_token}")
     await anna.click("I agree (I am 18 or older)")
     await anna.send("Anna Petrova")
-    assert chat_menu(fake, 1501) == ["start", "questionnaire", "language", "mydata", "help"]
+    assert chat_menu(fake, 1501) == ["start", "questionnaire", "mypairs", "language", "mydata", "help"]
     assert chat_menu_texts(fake, 1501)[1] == "My questionnaire"
 
     await anna.send("/language")

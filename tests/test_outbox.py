@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -15,23 +14,13 @@ from storage.models import OutboxMessage
 from storage.repos import Repositories
 from storage.repos.outbox import DUE_SQL
 from tests.fakeapi import FakeBotAPI
+from tests.outbox_helpers import drained
 
 CHAT = 5_000_001
 
 
 def msg(user_id: int, key: str, text: str = "Hello", **extra: object) -> OutboxMessage:
     return OutboxMessage(user_id=user_id, kind="test", dedupe=key, text=text, ref=1, **extra)  # type: ignore[arg-type]
-
-
-async def drained(repos: Repositories, deadline: float = 60.0) -> None:
-    """Wait until nothing is pending or being sent (the deadline only stops a hang)."""
-    end = time.monotonic() + deadline
-    while True:
-        row = await repos.db.fetchone("SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')")
-        if row[0] == 0:
-            return
-        assert time.monotonic() < end, "the outbox never drained"
-        await asyncio.sleep(0.05)
 
 
 async def statuses(repos: Repositories) -> dict[str, str]:
@@ -165,26 +154,13 @@ async def test_dedupe_and_markup_and_not_before(
     assert await repos.outbox.enqueue([msg(CHAT, "k", "with a button", markup=markup)]) == 1
     assert await repos.outbox.enqueue([msg(CHAT, "k", "again"), msg(CHAT + 1, "f", not_before=later)]) == 1
     dp["outbox"].wake()
-    await drained_except_future(repos)
+    await drained(repos, due_only=True)
 
     assert texts_to(fake, CHAT) == ["with a button"]
     sent = fake.messages(CHAT)[-1]
     assert sent["reply_markup"]["inline_keyboard"][0][0]["text"] == "Open"
     assert fake.calls_of("sendMessage", CHAT + 1) == []
     assert (await statuses(repos))["f"] == "pending"
-
-
-async def drained_except_future(repos: Repositories) -> None:
-    end = time.monotonic() + 30
-    while True:
-        row = await repos.db.fetchone(
-            "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending') AND not_before <= ?",
-            (utcnow().isoformat(),),
-        )
-        if row[0] == 0:
-            return
-        assert time.monotonic() < end
-        await asyncio.sleep(0.05)
 
 
 async def test_due_rows_are_found_through_the_index(repos: Repositories) -> None:

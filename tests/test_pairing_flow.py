@@ -3,7 +3,6 @@ messages to everyone concerned, and the documents opened and read."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from io import BytesIO
 
@@ -17,6 +16,7 @@ from storage.repos import Repositories
 from tests.client import TgUser
 from tests.conftest import UserFactory
 from tests.factories import COORDINATOR_ID, School, school
+from tests.outbox_helpers import drained
 from tests.synthetic import synthetic_answers
 
 STALE = "This proposal has changed since the screen was shown. Open the list again."
@@ -50,16 +50,6 @@ def base_answers(registry: Registry, role: Role, **chosen: object) -> dict[str, 
     answers = synthetic_answers(registry.for_participant(role, "pupil_pupil"), random.Random(7), number_cap=1)
     answers.update(chosen)
     return answers
-
-
-async def drained(repos: Repositories, kind: str, ref: int) -> dict[str, int]:
-    """Wait for the outbox sender to finish the messages of (kind, ref); their final counts."""
-    for _ in range(200):
-        counts = await repos.outbox.counts(kind, ref)
-        if counts["pending"] == 0 and counts["sending"] == 0:
-            return counts
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"outbox not drained: {counts}")
 
 
 async def open_matching(maria: TgUser) -> None:
@@ -160,8 +150,8 @@ async def test_run_decide_approve_documents(
     }
     assert all([await repos.pairs.goals(p.id) == [] and await repos.pairs.has_plan(p.id) for p in active])
 
-    counts = await drained(repos, "pair", sch.programme.id)
-    assert counts["sent"] == 6
+    await drained(repos)
+    assert (await repos.outbox.counts("pair", sch.programme.id))["sent"] == 6
     anna_chat = make_user(10_003, "Anna", "en")
     assert anna_chat.texts == [
         "Your mentor in «Вместе по лестнице успеха» is Ольга Смирнова.\n\nWhat comes next: your mentor will "

@@ -11,6 +11,7 @@ from storage.repos import Repositories
 from tests.client import TgUser
 from tests.conftest import UserFactory
 from tests.factories import COORDINATOR_ID, School, school
+from tests.outbox_helpers import drained
 from tests.questionnaire_helpers import answer_all
 from tests.test_questionnaire_flow import join
 
@@ -43,13 +44,15 @@ async def survey_screen(make_user: UserFactory) -> TgUser:
     return maria
 
 
-async def open_survey(make_user: UserFactory) -> None:
+async def open_survey(make_user: UserFactory, repos: Repositories) -> None:
+    """Open the survey as the coordinator and wait until the outbox has delivered the choices."""
     maria = await survey_screen(make_user)
     assert "Not opened yet." in maria.last_text
     await maria.click("Open the survey")
     assert maria.last_text.startswith("Open the preference survey of «Вместе по лестнице успеха»?")
     await maria.click("Yes, open")
     assert maria.last_text.startswith("The preference survey of «Вместе по лестнице успеха» is open.")
+    await drained(repos)
 
 
 async def test_open_choose_save(make_user: UserFactory, repos: Repositories) -> None:
@@ -63,7 +66,7 @@ async def test_open_choose_save(make_user: UserFactory, repos: Repositories) -> 
     unsubmitted = await person(repos, sch, 10_001, Role.MENTEE, "Вера Иванова", submitted=False)
     await repos.users.seen(20_000, "en")  # Olga reads the bot in English, Pyotr in Russian
 
-    await open_survey(make_user)
+    await open_survey(make_user, repos)
     petr = make_user(10_000, "Петр", "ru")
     assert "Кого бы Вы хотели видеть своим наставником?" in petr.last_text
     survey = petr.last_message.message_id
@@ -151,7 +154,7 @@ async def test_other_programme_and_other_school_refused(make_user: UserFactory, 
     # Before the survey is open, taps are refused; after, a mentor of another programme cannot be chosen.
     await petr.click_data(PreferenceCb(action="t", participant=pupil.id, chosen=stranger.id).pack(), 1)
     assert petr.alerts == [CLOSED]
-    await open_survey(make_user)
+    await open_survey(make_user, repos)
     assert petr.buttons() == ["☐ Ольга — mentor, Pupil – pupil", "Save"]
     message = petr.last_message.message_id
     await petr.click_data(PreferenceCb(action="t", participant=pupil.id, chosen=stranger.id).pack(), message)
@@ -198,7 +201,7 @@ async def test_screen_remind_close_and_stale_buttons(make_user: UserFactory, rep
     for user_id in (*range(20_000, 20_002), *range(10_000, 10_004)):
         await repos.users.seen(user_id, "en")
 
-    await open_survey(make_user)
+    await open_survey(make_user, repos)
     maria = make_user(COORDINATOR_ID, "Maria", "en")
     assert "Told that there is nobody of their form to choose from yet: 1." in maria.last_text
     alone = make_user(lonely.user_id, "Lonely", "en")
@@ -219,8 +222,9 @@ async def test_screen_remind_close_and_stale_buttons(make_user: UserFactory, rep
 
     # Reminders go to those asked who have not chosen, once per tap.
     await maria.click("Remind those who have not chosen")
-    assert maria.alerts[-1] == "Reminder sent to 3 participants."
+    assert maria.alerts[-1] == "Reminder queued for 3 participants."
     await maria.click("Remind those who have not chosen")
+    await drained(repos)
     second = make_user(pupils[1].user_id, "Pupil1", "en")
     assert len([t for t in second.texts if t.startswith(REMINDER)]) == 2
     assert second.buttons()[-1] == "Save"
@@ -260,7 +264,7 @@ async def test_submitting_while_open_brings_the_choice(
 ) -> None:
     sch = await school(repos)
     await person(repos, sch, 20_000, Role.MENTOR, "Olga Petrova")
-    await open_survey(make_user)
+    await open_survey(make_user, repos)
     petr = make_user(10_000, "Petr", "en")
     await join(petr, sch.mentee_token)
     assert not any("preference survey" in t.casefold() for t in petr.texts)
@@ -289,7 +293,7 @@ async def test_namesakes_are_told_apart(make_user: UserFactory, repos: Repositor
     for i, name in enumerate(("Глеб Орлов", "Глеб Сомов", "Глеб Смирнов", "Глеб Смирнов", "Анна")):
         await person(repos, sch, 20_000 + i, Role.MENTOR, name)
     await person(repos, sch, 10_000, Role.MENTEE, "Пётр Сидоров")
-    await open_survey(make_user)
+    await open_survey(make_user, repos)
     petr = make_user(10_000, "Petr", "en")
     assert [b.split(" — ")[0] for b in petr.buttons()[:-1]] == [
         "☐ Анна", "☐ Глеб О.", "☐ Глеб С. (1)", "☐ Глеб С. (2)", "☐ Глеб С. (3)"

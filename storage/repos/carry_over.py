@@ -11,7 +11,7 @@ import aiosqlite
 from storage.db import Database, utcnow
 from storage.models import Participant, Role
 from storage.repos._convert import parse_ts, ts
-from storage.repos.participants import _participant
+from storage.repos.participants import _participant, insert_with_consent
 
 AGREED = "agreed"
 DECLINED = "declined"
@@ -106,7 +106,10 @@ class CarryOverRepo:
             if existing is not None:
                 new_id = existing["id"]
             else:
-                new_id = await self._enrol(conn, programme_id, old, consent_version, now)
+                new_id = await insert_with_consent(
+                    conn, programme_id, old.user_id, Role.MENTOR, old.form, old.full_name, old.is_minor,
+                    consent_version,
+                )
                 await self._copy_response(conn, old.id, new_id, now)
                 await self._copy_readiness(conn, old.id, new_id, now)
         row = await self.db.fetchone("SELECT * FROM participants WHERE id = ?", (new_id,))
@@ -122,26 +125,6 @@ class CarryOverRepo:
             (decision, ts(utcnow()), programme_id, participant_id),
         ) as cur:
             return cur.rowcount == 1
-
-    @staticmethod
-    async def _enrol(
-        conn: aiosqlite.Connection, programme_id: int, old: Participant, consent_version: str, now: str
-    ) -> int:
-        """The participant and their own consent (as `ParticipantRepo.enrol`, inside this transaction)."""
-        status = "parent_pending" if old.is_minor else "active"
-        async with conn.execute(
-            "INSERT INTO participants (programme_id, user_id, role, form, full_name, is_minor, status, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (programme_id, old.user_id, Role.MENTOR.value, old.form, old.full_name, int(old.is_minor), status,
-             now),
-        ) as cur:
-            new_id = int(cur.lastrowid or 0)
-        await conn.execute(
-            "INSERT INTO consents (programme_id, participant_id, role, kind, decision, given_by, "
-            "text_version, created_at) VALUES (?, ?, 'mentor', 'self', 'given', ?, ?, ?)",
-            (programme_id, new_id, old.user_id, consent_version, now),
-        )
-        return new_id
 
     @staticmethod
     async def _copy_response(conn: aiosqlite.Connection, old_id: int, new_id: int, now: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+import aiosqlite
+
 from storage.db import Database, utcnow
 from storage.models import Consent, Participant, ParticipantStatus, Role
 from storage.repos._convert import parse_ts, ts
@@ -25,6 +27,28 @@ def _participant(row: object) -> Participant:
     )
 
 
+async def insert_with_consent(
+    conn: aiosqlite.Connection, programme_id: int, user_id: int, role: Role, form: str, full_name: str,
+    is_minor: bool, text_version: str,
+) -> int:
+    """The participant and their own consent, inside the caller's transaction; the new participant's id.
+    A minor waits for a parent's confirmation."""
+    now = ts(utcnow())
+    status = ParticipantStatus.PARENT_PENDING if is_minor else ParticipantStatus.ACTIVE
+    async with conn.execute(
+        "INSERT INTO participants (programme_id, user_id, role, form, full_name, is_minor, status, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (programme_id, user_id, role.value, form, full_name, int(is_minor), status.value, now),
+    ) as cur:
+        participant_id = int(cur.lastrowid or 0)
+    await conn.execute(
+        "INSERT INTO consents (programme_id, participant_id, role, kind, decision, given_by, text_version, "
+        "created_at) VALUES (?, ?, ?, 'self', 'given', ?, ?, ?)",
+        (programme_id, participant_id, role.value, user_id, text_version, now),
+    )
+    return participant_id
+
+
 class ParticipantRepo:
     """Mentors and mentees of programmes, consents and legal representatives."""
 
@@ -42,23 +66,11 @@ class ParticipantRepo:
         text_version: str,
     ) -> Participant:
         """Record the person's own consent and, in the same transaction, the person."""
-        now = ts(utcnow())
-        status = ParticipantStatus.PARENT_PENDING if is_minor else ParticipantStatus.ACTIVE
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "INSERT INTO participants "
-                "(programme_id, user_id, role, form, full_name, is_minor, status, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (programme_id, user_id, role.value, form, full_name, int(is_minor), status.value,
-                 now),
-            ) as cur:
-                participant_id = cur.lastrowid
-            await conn.execute(
-                "INSERT INTO consents (programme_id, participant_id, role, kind, decision, "
-                "given_by, text_version, created_at) VALUES (?, ?, ?, 'self', 'given', ?, ?, ?)",
-                (programme_id, participant_id, role.value, user_id, text_version, now),
+            participant_id = await insert_with_consent(
+                conn, programme_id, user_id, role, form, full_name, is_minor, text_version
             )
-        return await self.get(participant_id)  # type: ignore[arg-type,return-value]
+        return await self.get(participant_id)  # type: ignore[return-value]
 
     async def get(self, participant_id: int) -> Participant | None:
         """One participant."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from storage.db import Database, utcnow
-from storage.models import Participant, Role
+from storage.models import OutboxMessage, Participant, Role
 from storage.repos._convert import parse_ts, ts
+from storage.repos.outbox import OutboxRepo
 from storage.repos.participants import _participant
 from storage.repos.readiness import ReadinessRepo
 
@@ -51,18 +52,24 @@ class Progress:
 class PreferenceRepo:
     """One survey per programme; up to three ranked choices per participant."""
 
-    def __init__(self, db: Database, readiness: ReadinessRepo) -> None:
+    def __init__(self, db: Database, readiness: ReadinessRepo, outbox: OutboxRepo) -> None:
         self.db = db
         self.readiness = readiness
+        self.outbox = outbox
 
-    async def open(self, programme_id: int, by: int) -> bool:
-        """Open the programme's survey; False when it has already been opened."""
-        async with self.db.transaction() as conn, conn.execute(
-            "INSERT INTO preference_surveys (programme_id, opened_at, opened_by) VALUES (?, ?, ?) "
-            "ON CONFLICT (programme_id) DO NOTHING",
-            (programme_id, ts(utcnow()), by),
-        ) as cur:
-            return cur.rowcount == 1
+    async def open(self, programme_id: int, by: int, messages: Sequence[OutboxMessage] = ()) -> bool:
+        """Open the programme's survey and queue the messages, in one transaction; False (and nothing
+        queued) when it has already been opened."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "INSERT INTO preference_surveys (programme_id, opened_at, opened_by) VALUES (?, ?, ?) "
+                "ON CONFLICT (programme_id) DO NOTHING",
+                (programme_id, ts(utcnow()), by),
+            ) as cur:
+                opened = cur.rowcount == 1
+            if opened:
+                await self.outbox.enqueue(messages, conn)
+            return opened
 
     async def close(self, programme_id: int) -> bool:
         """Close the programme's survey: choices can no longer be changed. False when it was not open."""
