@@ -27,7 +27,10 @@ async def on_help(message: Message) -> None:
         "come back any time with /questionnaire.\n"
         "• A parent or legal representative confirms a minor's participation by the link the child "
         "forwards.\n"
-        "• Coordinators create programmes and share invite links with /programmes.\n\n"
+        "• Coordinators create programmes and share invite links with /programmes, then see the bases, "
+        "form the pairs and send announcements from a programme's card.\n"
+        "• Once the pairs are approved, a mentor sees their mentees with /mypairs and a mentee their "
+        "mentor with /mymentor. Observers (class teachers, psychologists) write notes with /mentees.\n\n"
         "/start — main menu\n/mydata — what is stored about you, withdraw consent\n"
         "/language — change the language\n/cancel — stop the current step"
     ))
