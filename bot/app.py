@@ -14,6 +14,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware
 from bot.messenger import set_default_menus
@@ -49,10 +50,13 @@ def create_dispatcher(
     i18n: I18n,
     questionnaires: Registry,
     events_isolation: BaseEventIsolation | None = None,
+    clock: Clock | None = None,
 ) -> Dispatcher:
-    """The dispatcher with its storage, middlewares, routers and injected dependencies."""
+    """The dispatcher with its storage, middlewares, routers and injected dependencies; `clock` is the
+    time schedules run on (tests pass a ManualClock)."""
     repos = Repositories(db)
-    outbox = Outbox(repos, settings, i18n, hooks={ANNOUNCEMENT_KIND: report_when_delivered})
+    clock = clock or Clock()
+    outbox = Outbox(repos, settings, i18n, hooks={ANNOUNCEMENT_KIND: report_when_delivered}, clock=clock)
     dp = Dispatcher(
         storage=SQLiteStorage(db),
         events_isolation=events_isolation or SimpleEventIsolation(),
@@ -61,6 +65,7 @@ def create_dispatcher(
         questionnaires=questionnaires,
         i18n=i18n,
         outbox=outbox,
+        clock=clock,
     )
     dp.update.outer_middleware(DeduplicateMiddleware(repos))
     dp.update.outer_middleware(UserMiddleware(repos))

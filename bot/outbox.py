@@ -32,11 +32,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
+from bot.clock import Clock
 from bot.config import Settings
-from storage.db import utcnow
 from storage.models import OutboxItem
 from storage.repos import Repositories
 
@@ -60,8 +60,10 @@ class Outbox:
         i18n: I18n,
         hooks: Mapping[str, CompletionHook] | None = None,
         retry_delays: Sequence[float] = RETRY_DELAYS,
+        clock: Clock | None = None,
     ) -> None:
         self.repos = repos
+        self.clock = clock or Clock()
         self.i18n = i18n
         self.hooks = dict(hooks or {})
         self.retry_delays = tuple(retry_delays)
@@ -146,13 +148,16 @@ class Outbox:
 
     async def _round(self) -> tuple[int, float]:
         """Send what may be sent now; return how many were started and how long to wait otherwise."""
-        items = await self.repos.outbox.due(utcnow(), BATCH)
+        items = await self.repos.outbox.due(self.clock.now(), BATCH)
         held: set[int] = set()  # chats whose earlier message is waiting or in flight: keep their order
         wait = self.poll_seconds
         dispatched = 0
         for item in items:
             if self._stopping:
                 break
+            if item.expires_at is not None and self.clock.now() >= item.expires_at:
+                await self.repos.outbox.expire(item.id)
+                continue
             chat = item.user_id
             now = time.monotonic()
             free_at = self._chat_free_at.get(chat, 0.0)
@@ -202,12 +207,16 @@ class Outbox:
         what = f"message {item.id} ({item.kind}/{item.ref}) to chat {item.user_id}"
         try:
             markup = InlineKeyboardMarkup.model_validate_json(item.markup) if item.markup else None
-            await self._bot.send_message(item.user_id, item.text, reply_markup=markup)
+            if item.file_data is not None:
+                document = BufferedInputFile(item.file_data, filename=item.file_name or "file")
+                await self._bot.send_document(item.user_id, document, caption=item.text, reply_markup=markup)
+            else:
+                await self._bot.send_message(item.user_id, item.text, reply_markup=markup)
         except TelegramRetryAfter as exc:
             logger.warning("outbox: flood limit on %s: everyone waits %s s", what, exc.retry_after)
             self._chat_free_at[item.user_id] = time.monotonic() + exc.retry_after + self.chat_interval
             self._pause_all(exc.retry_after)
-            not_before = utcnow() + timedelta(seconds=exc.retry_after)
+            not_before = self.clock.now() + timedelta(seconds=exc.retry_after)
             await outbox.retry_later(item.id, not_before, exc.message, count_attempt=False)
             return
         except TelegramForbiddenError as exc:
@@ -236,7 +245,7 @@ class Outbox:
             return
         delay = self.retry_delays[min(attempt - 1, len(self.retry_delays) - 1)]
         logger.warning("outbox: %s: %s; attempt %s, next in %s s", what, error, attempt, delay)
-        await self.repos.outbox.retry_later(item.id, utcnow() + timedelta(seconds=delay), error)
+        await self.repos.outbox.retry_later(item.id, self.clock.now() + timedelta(seconds=delay), error)
 
     async def _finish(self, item: OutboxItem, status: str, error: str | None = None) -> None:
         await self.repos.outbox.finish(item.id, status, error)

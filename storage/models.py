@@ -252,6 +252,9 @@ class OutboxMessage:
     ref: int | None = None
     markup: str | None = None  # JSON of an InlineKeyboardMarkup (model_dump_json), or None
     not_before: datetime | None = None  # None = now
+    expires_at: datetime | None = None  # not sent after this moment (a reminder for a past meeting)
+    file_name: str | None = None  # sent as a document, `text` its caption
+    file_data: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -265,6 +268,9 @@ class OutboxItem:
     text: str
     markup: str | None
     attempts: int
+    expires_at: datetime | None = None
+    file_name: str | None = None
+    file_data: bytes | None = None
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ async def test_blocked_user_is_marked_and_not_retried(
     user = await repos.users.get(CHAT)
     assert user is not None and user.blocked_at is not None
     assert await repos.outbox.counts("test", 1) == {
-        "pending": 0, "sending": 0, "sent": 1, "blocked": 1, "failed": 0, "uncertain": 0
+        "pending": 0, "sending": 0, "sent": 1, "blocked": 1, "failed": 0, "uncertain": 0,
+        "cancelled": 0, "expired": 0,
     }
 
 

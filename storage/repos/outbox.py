@@ -8,19 +8,22 @@ again, so nobody gets the same message twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import aiosqlite
 
 from storage.db import Database, utcnow
 from storage.models import OutboxItem, OutboxMessage
-from storage.repos._convert import ts
+from storage.repos._convert import parse_ts, ts
 
-STATUSES = ("pending", "sending", "sent", "blocked", "failed", "uncertain")
-FINAL = ("sent", "blocked", "failed", "uncertain")
+STATUSES = ("pending", "sending", "sent", "blocked", "failed", "uncertain", "cancelled", "expired")
+FINAL = ("sent", "blocked", "failed", "uncertain", "expired")
 ERROR_MAX = 500
+# `not_before` of a message to send as soon as possible: due on any clock, real or a test's.
+ASAP = datetime(1970, 1, 1, tzinfo=UTC)
 DUE_SQL = (
-    "SELECT id, user_id, kind, ref, text, markup, attempts FROM outbox INDEXED BY outbox_due "
+    "SELECT id, user_id, kind, ref, text, markup, attempts, expires_at, file_name, file_data "
+    "FROM outbox INDEXED BY outbox_due "
     "WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?"
 )
 
@@ -50,16 +53,16 @@ class OutboxRepo:
         for m in messages:
             async with conn.execute(
                 "INSERT OR IGNORE INTO outbox (user_id, kind, ref, dedupe, text, markup, not_before, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (m.user_id, m.kind, m.ref, m.dedupe, m.text, m.markup, ts(m.not_before or now), ts(now)),
+                "expires_at, file_name, file_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (m.user_id, m.kind, m.ref, m.dedupe, m.text, m.markup, ts(m.not_before or ASAP),
+                 ts(m.expires_at) if m.expires_at else None, m.file_name, m.file_data, ts(now)),
             ) as cur:
                 inserted += cur.rowcount
         return inserted
 
     async def counts(self, kind: str, ref: int) -> dict[str, int]:
         """Status → number of messages of this kind and ref, every status present."""
-        rows = await _rows(
-            self.db,
+        rows = await self.db.fetchall(
             "SELECT status, COUNT(*) FROM outbox WHERE kind = ? AND ref = ? GROUP BY status", (kind, ref)
         )
         found = {str(r[0]): int(r[1]) for r in rows}
@@ -67,8 +70,10 @@ class OutboxRepo:
 
     async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending messages whose time has come, by id (through the `outbox_due` index)."""
-        rows = await _rows(self.db, DUE_SQL, (ts(now), limit))
-        items = [OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]
+        rows = await self.db.fetchall(DUE_SQL, (ts(now), limit))
+        items = [
+            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse_ts(r[7]), r[8], r[9]) for r in rows
+        ]
         return sorted(items, key=lambda item: item.id)
 
     async def claim(self, item_id: int) -> bool:
@@ -113,6 +118,25 @@ class OutboxRepo:
             )
         return touched
 
+    async def expire(self, item_id: int) -> bool:
+        """A pending message whose moment has passed is dropped, never sent late."""
+        async with self.db.transaction() as conn, conn.execute(
+            "UPDATE outbox SET status = 'expired', done_at = ? WHERE id = ? AND status = 'pending'",
+            (ts(utcnow()), item_id),
+        ) as cur:
+            return cur.rowcount == 1
+
+    async def cancel(self, conn: aiosqlite.Connection, kinds: Sequence[str], ref: int) -> int:
+        """Inside the caller's transaction: pending messages of these kinds for `ref` will not be sent
+        (a meeting moved or cancelled takes its reminders with it). How many."""
+        marks = ", ".join("?" for _ in kinds)
+        async with conn.execute(
+            f"UPDATE outbox SET status = 'cancelled', done_at = ? WHERE kind IN ({marks}) AND ref = ? "
+            "AND status = 'pending'",
+            (ts(utcnow()), *kinds, ref),
+        ) as cur:
+            return cur.rowcount
+
     async def unfinished(self, kind: str, ref: int) -> int:
         """How many messages of this kind and ref are still pending or being sent."""
         row = await self.db.fetchone(
@@ -121,8 +145,3 @@ class OutboxRepo:
         )
         return int(row[0]) if row else 0
 
-
-async def _rows(db: Database, sql: str, params: tuple | dict = ()) -> list:
-    """All rows of a query in one step on the database thread, so that a write by another task on the
-    shared connection cannot land between the query's first and later rows (and move rows under it)."""
-    return list(await db.conn.execute_fetchall(sql, params))
