@@ -162,3 +162,14 @@ class NextYearCb(CallbackData, prefix="ny"):
     action: str  # y(es) | n(o)
     programme: int  # the new programme
     participant: int  # the mentor in the old programme
+
+
+class MeetingCb(CallbackData, prefix="mg"):
+    """A tap about a meeting or a pair's next step: scheduling (mentor, coordinator), a request to move
+    (mentee), logging (mentor), feedback (mentee), the fit check (both sides)."""
+
+    action: str
+    meeting: int = 0  # the meeting (0 while a new one is being scheduled)
+    pair: int = 0
+    version: int = 0  # the meeting's version the button was drawn for: after a move, old buttons are stale
+    value: str = ""

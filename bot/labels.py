@@ -84,3 +84,16 @@ def state_label(state: str) -> str:
         "without_pair": _("questionnaire submitted, no pair yet"),
     }
     return labels.get(state, state)
+
+
+def step_label(step: str) -> str:
+    """A meeting step as a noun phrase: «the organisational meeting»."""
+    labels = {
+        "organisational": _("organisational meeting"),
+        "trial": _("trial working meeting"),
+        "planning": _("planning meeting"),
+        "regular": _("regular meeting"),
+        "final": _("final meeting"),
+        "group_final": _("group final meeting of all pairs"),
+    }
+    return labels.get(step, step)

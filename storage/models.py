@@ -284,3 +284,33 @@ class Announcement:
     created_by: int
     created_at: datetime
     recipients: int
+
+
+class MeetingStatus(StrEnum):
+    """Where a meeting stands."""
+
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    NOT_HELD = "not_held"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A meeting of a pair/group, or (pair_id None) the group final meeting of a programme. Times in UTC."""
+
+    id: int
+    programme_id: int
+    pair_id: int | None
+    step: str
+    starts_at: datetime
+    minutes: int
+    place: str
+    online: bool
+    status: MeetingStatus
+    version: int
+    logged_at: datetime | None
+    held_minutes: int | None
+    activities: tuple[str, ...]
+    notes: str | None
+    not_held_reason: str | None

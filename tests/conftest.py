@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from aiogram import Bot, Dispatcher
 from aiogram.utils.i18n import I18n
 
 from bot.app import create_bot, create_dispatcher
+from bot.clock import Clock, ManualClock
 from bot.config import Settings
 from bot.i18n import create_i18n
+from bot.outbox import Outbox
 from dialogs.schema import Registry, load_registry
 from storage.db import Database
 from storage.repos import Repositories
@@ -70,14 +73,35 @@ async def bot(settings: Settings) -> AsyncIterator[Bot]:
 
 
 @pytest.fixture
+def clock() -> Clock:
+    """The time the bot's schedules run on: the real one. Tests of schedules override this fixture with
+    `manual_clock()` and move it by hand."""
+    return Clock()
+
+
+def manual_clock() -> ManualClock:
+    """A clock for simulated time, starting at the real now."""
+    return ManualClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
 async def dp(
-    settings: Settings, db: Database, i18n: I18n, registry: Registry, bot: Bot
+    settings: Settings, db: Database, i18n: I18n, registry: Registry, bot: Bot, clock: Clock
 ) -> AsyncIterator[Dispatcher]:
-    """A dispatcher built exactly as in production, with its outbox sender running as in polling."""
-    dispatcher = create_dispatcher(settings, db, i18n, registry)
+    """A dispatcher built exactly as in production (but on the test's clock), with its outbox sender
+    running as in polling."""
+    dispatcher = create_dispatcher(settings, db, i18n, registry, clock=clock)
     await dispatcher["outbox"].start(bot)
     yield dispatcher
     await dispatcher["outbox"].stop()
+
+
+@pytest.fixture
+def fast_outbox(dp: Dispatcher) -> Outbox:
+    """The outbox without the pause between two messages to one chat, for tests that send many messages
+    to one person and do not test Telegram's limits (the fake server enforces them only when asked)."""
+    dp["outbox"].chat_interval = 0.0
+    return dp["outbox"]
 
 
 @pytest.fixture

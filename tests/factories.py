@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from storage.models import InviteKind, Organisation, Programme
+from storage.models import InviteKind, Organisation, Pair, Programme, ProposalStatus, Role
 from storage.repos import Repositories
+from storage.repos.pairs import NewProposal
 
 COORDINATOR_ID = 2000
 
@@ -41,3 +42,24 @@ async def school(
         )
         links[kind] = invite.token
     return School(org, programme, links[InviteKind.MENTOR], links[InviteKind.MENTEE])
+
+
+async def approved_pair(
+    repos: Repositories, sch: School, mentor_user: int, mentee_users: tuple[int, ...],
+    *, minor_mentees: bool = False, form: str = "pupil_pupil",
+) -> Pair:
+    """An approved pair/group as matching and approval would leave it (messages of approval not queued).
+    A minor mentee's parent (user id + 500 000) has confirmed."""
+    programme = sch.programme.id
+    mentor = await repos.participants.enrol(programme, mentor_user, Role.MENTOR, form, "Ольга Смирнова",
+                                            False, "test")
+    names = ["Пётр Сидоров", "Вера Иванова", "Анна Кузнецова", "Глеб Попов"]
+    for n, user_id in enumerate(mentee_users):
+        mentee = await repos.participants.enrol(programme, user_id, Role.MENTEE, form, names[n % 4],
+                                                minor_mentees, "test")
+        if minor_mentees:
+            await repos.participants.parent_decision(mentee.id, user_id + 500_000, True, "test")
+        await repos.pairs.pair_by_hand(programme, NewProposal(mentor.id, mentee.id, 1.0, []), COORDINATOR_ID)
+    accepted = await repos.pairs.proposals(programme, ProposalStatus.ACCEPTED)
+    pairs = await repos.pairs.approve(programme, [p.id for p in accepted], COORDINATOR_ID, [])
+    return next(p for p in pairs if p.mentor_id == mentor.id)

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
-from storage.db import utcnow
 from storage.repos import Repositories
+from storage.repos._convert import ts
 
 
-async def drained(repos: Repositories, deadline: float = 60.0, *, due_only: bool = False) -> None:
-    """Wait until no message is pending or being sent (with `due_only`, none whose time has come)."""
+async def drained(repos: Repositories, deadline: float = 60.0, *, due_by: datetime | None = None) -> None:
+    """Wait until no message is pending or being sent; with `due_by` (e.g. the test clock's now), only
+    those due by then count."""
     sql = "SELECT COUNT(*) FROM outbox WHERE status IN ('pending', 'sending')"
     params: tuple[str, ...] = ()
-    if due_only:
+    if due_by is not None:
         sql += " AND not_before <= ?"
-        params = (utcnow().isoformat(),)
+        params = (ts(due_by),)
     end = time.monotonic() + deadline
     while (await repos.db.fetchone(sql, params))[0]:  # type: ignore[index]
         assert time.monotonic() < end, "the outbox never drained"

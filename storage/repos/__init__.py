@@ -6,6 +6,7 @@ from storage.db import Database
 from storage.repos.announcements import AnnouncementRepo
 from storage.repos.carry_over import CarryOverRepo
 from storage.repos.invites import InviteRepo
+from storage.repos.meetings import MeetingRepo
 from storage.repos.observers import ObserverRepo
 from storage.repos.organisations import OrganisationRepo
 from storage.repos.outbox import OutboxRepo
@@ -38,3 +39,4 @@ class Repositories:
         self.announcements = AnnouncementRepo(db)
         self.carry_over = CarryOverRepo(db)
         self.pairs = PairRepo(db, self.outbox)
+        self.meetings = MeetingRepo(db, self.outbox)
