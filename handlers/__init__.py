@@ -25,8 +25,8 @@ from handlers import (
     parent,
     preferences,
     questionnaire,
-    scheduling,
     readiness,
+    scheduling,
     start,
 )
 

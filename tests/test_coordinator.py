@@ -222,8 +222,8 @@ async def test_card_links_renewed_and_revoked(
     assert "Mentors: 1\nMentees: 0\nActive invite links: 0" in card
     assert maria.buttons() == [
         "Invite links", "New links", "Revoke links", "All programmes", "Mentees (0)", "Mentors (1)",
-        "Observers", "Preference survey", "Matching and pairs", "Meetings", "Group final meeting", "Announcement",
-        "Start again for a new year",
+        "Observers", "Preference survey", "Matching and pairs", "Meetings", "Group final meeting",
+        "Announcement", "Start again for a new year",
     ]
 
     await maria.click("Invite links")
