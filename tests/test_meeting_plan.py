@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram import Dispatcher
+from aiogram import Bot, Dispatcher
 from icalendar import Calendar
 
 from bot.clock import ManualClock
@@ -182,3 +182,37 @@ async def _none() -> list:
 def test_local_moment_is_utc() -> None:
     moment = local_moment(date(2026, 10, 7), time(15, 30), KAMCHATKA)
     assert moment.tzinfo is not None and moment.astimezone(ZoneInfo(KAMCHATKA)).hour == 15
+
+
+async def test_reminders_missed_while_down_are_sent_late_or_dropped(
+    dp: Dispatcher, repos: Repositories, clock: ManualClock, fake: FakeBotAPI, fast_outbox: Outbox, bot: Bot
+) -> None:
+    sch = await school(repos, timezone=MOSCOW)
+    pair = await approved_pair(repos, sch, 20_001, (10_001,))
+    day = date(2026, 10, 5)
+    clock.set(at(day, 12, 0, MOSCOW))
+    starts = at(day + timedelta(days=2), 15, 30, MOSCOW)
+
+    async def scheduled(m):
+        return await compose_scheduled(repos, dp["i18n"], clock, m)
+
+    meeting = await repos.meetings.schedule(sch.programme.id, pair.id, "organisational", starts, 60,
+                                            "Кабинет 12", False, 20_001, scheduled)
+    await drained(repos, due_by=clock.now())
+    await fast_outbox.stop()  # the bot is down while the 24-hour reminder falls due
+    clock.set(at(day + timedelta(days=1), 18, 0, MOSCOW))
+    await fast_outbox.start(bot)
+    await drained(repos, due_by=clock.now())
+    sent = await repos.db.fetchall(
+        "SELECT user_id FROM outbox WHERE kind = 'reminder' AND status = 'sent' AND ref = ?", (meeting.id,))
+    assert sorted(r[0] for r in sent) == [10_001, 20_001]  # late, but sent: the meeting is still ahead
+
+    await fast_outbox.stop()  # down again until after the meeting started: the 1-hour reminder is dropped
+    clock.set(starts + timedelta(minutes=30))
+    await fast_outbox.start(bot)
+    await drained(repos, due_by=clock.now())
+    counts = await repos.outbox.counts("reminder", meeting.id)
+    assert counts["expired"] == 2 and counts["sent"] == 2 and counts["pending"] == 0
+    for user_id in (10_001, 20_001):
+        texts = [c.params["text"] for c in fake.calls_of("sendMessage", user_id) if c.ok]
+        assert len([t for t in texts if "Кабинет" in t]) == 1
