@@ -26,7 +26,8 @@ from handlers.access import (
     show_in_place,
 )
 from handlers.notices import questionnaire_status
-from handlers.observers import fit, note_author, note_when, org_timezone, start_coordinator_note
+from handlers.observer_notes import start_coordinator_note
+from handlers.observers import fit, note_author, note_when, org_timezone
 from handlers.readiness import readiness_button, readiness_lines
 from storage.models import Consent, Participant, Programme, Role
 from storage.repos import Repositories
