@@ -285,8 +285,9 @@ async def _entry(repos: Repositories, i18n: I18n, tz: ZoneInfo, ann: Announcemen
     short = " ".join(ann.text.split())
     if len(short) > PREVIEW_CHARS:
         short = short[:PREVIEW_CHARS - 1] + "…"
-    head = _("{when} · {segment} · {count} people").format(
-        when=when, segment=segment_label(ann.segment), count=ann.recipients
+    people = ngettext("{count} person", "{count} people", ann.recipients).format(count=ann.recipients)
+    head = _("{when} · {segment} · {people}").format(
+        when=when, segment=segment_label(ann.segment), people=people
     )
     return f"{head}\n«{short}»\n{_status_line(counts)}"
 

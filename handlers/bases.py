@@ -244,7 +244,9 @@ async def _notes_view(
         head += "\n\n" + _("No notes yet. Observers (class teachers, psychologists, social pedagogues) and "
                             "coordinators can add them.")
     blocks = [f"{note_when(n, timezone, locale)} — {note_author(n)}\n{n.text}" for n in notes]
-    text = fit(head, blocks, _("…and {count} more on this page: it is too long to show whole."))
+    text = fit(head, blocks, lambda count: ngettext(
+        "…and {count} more note on this page: it is too long to show whole.",
+        "…and {count} more notes on this page: it is too long to show whole.", count).format(count=count))
     here = NoteCb(action="n", programme=programme.id, role=participant.role, participant=participant.id)
     keyboard = [[_button(_("Add a note"), here.model_copy(update={"action": "a"}))]]
     nav = page_nav(page, page < pages - 1, lambda n: here.model_copy(update={"page": n}))

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import MatchCb, ProgrammeCb
@@ -208,7 +208,9 @@ async def proposal_card(
         why=pairing.explain(proposal.reasons, questionnaires, locale), status=statuses[proposal.status],
     )
     if len(group) > 1:
-        text += "\n" + _("This mentor would lead a group of {count} mentees.").format(count=len(group))
+        text += "\n" + ngettext("This mentor would lead a group of {count} mentee.",
+                                 "This mentor would lead a group of {count} mentees.",
+                                 len(group)).format(count=len(group))
     here = MatchCb(action="c", programme=programme.id, item=proposal.id, value=back.value, page=back.page)
     rows = []
     if proposal.status is ProposalStatus.PROPOSED:

@@ -145,8 +145,8 @@ async def on_by_hand(call: CallbackQuery, callback_data: MatchCb, bot: Bot, sett
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
     rows.append(_back_to_overview(programme))
-    text = _("Pair by hand: choose the mentee ({count} not accepted or approved yet).").format(
-        count=len(mentees))
+    text = _("Pair by hand: choose the mentee.") + " " + _(
+        "Not accepted or approved yet: {count}.").format(count=len(mentees))
     await call.answer()
     await show_in_place(call, bot, text, InlineKeyboardMarkup(inline_keyboard=rows))
 

@@ -10,7 +10,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import NoteCb, ObserverCb
@@ -127,7 +127,8 @@ async def _mentee_screen(
     else:
         head += "\n\n" + _("You have not written notes about them yet.")
     blocks = [f"{note_when(n, timezone, locale)}\n{n.text}" for n in notes]
-    text = fit(head, blocks, _("…and {count} earlier notes."))
+    text = fit(head, blocks, lambda count: ngettext(
+        "…and {count} earlier note.", "…and {count} earlier notes.", count).format(count=count))
     keyboard = [
         [InlineKeyboardButton(text=_("Add a note"), callback_data=ObserverCb(
             action="a", programme=programme.id, participant=mentee.id, page=page).pack())],

@@ -6,6 +6,7 @@ the texts of notes shared with the person's card. Their mentees and notes are in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
@@ -66,12 +67,13 @@ def note_when(note: Note, timezone: str, locale: str) -> str:
     return format_datetime(note.created_at, format="short", tzinfo=ZoneInfo(timezone), locale=locale)
 
 
-def fit(head: str, blocks: list[str], more: str) -> str:
-    """The head and as many blocks as fit in one message; `more` when some were left out."""
+def fit(head: str, blocks: list[str], more: Callable[[int], str]) -> str:
+    """The head and as many blocks as fit in one message; `more(left out)` ends it when some did not."""
     text = head
+    room = len(more(len(blocks)))  # the longest the closing line can be
     for i, block in enumerate(blocks):
-        if len(text) + len(block) + len(more) + 4 > MESSAGE_LIMIT:
-            return text + "\n\n" + more.format(count=len(blocks) - i)
+        if len(text) + len(block) + room + 4 > MESSAGE_LIMIT:
+            return text + "\n\n" + more(len(blocks) - i)
         text += "\n\n" + block
     return text
 
