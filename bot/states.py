@@ -59,3 +59,39 @@ class NextYear(StatesGroup):
     """A coordinator typing another title for the programme started again for a new year."""
 
     title = State()
+
+
+class MeetingLogging(StatesGroup):
+    """A mentor logging a meeting (the draft in FSM data), or a mentee commenting on their rating."""
+
+    buttons = State()  # a step answered with buttons: a typed message gets a hint
+    minutes = State()  # the duration, typed
+    note = State()  # a short note, typed or skipped
+    goals = State()  # the personalised programme's goals, one per line (planning meeting)
+    reason = State()  # why it was not held, typed
+    comment = State()  # a mentee's comment on their rating
+
+
+class Scheduling(StatesGroup):
+    """A mentor scheduling or moving a pair's meeting, or a coordinator the group final: the day, the time
+    (a slot or typed), the duration, the place (a room, an online link or any place), then the summary."""
+
+    date = State()
+    time = State()
+    minutes = State()
+    place = State()
+    room = State()
+    link = State()
+    confirm = State()
+
+
+class MoveAsking(StatesGroup):
+    """A mentee writing why and when a meeting should be moved, for the mentor."""
+
+    text = State()
+
+
+class MeetingAdmin(StatesGroup):
+    """A coordinator typing school holidays on the meetings settings screen."""
+
+    holidays = State()

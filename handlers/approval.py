@@ -7,11 +7,11 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MatchCb
+from bot.callbacks import MatchCb, MeetingCb
 from bot.config import Settings
 from bot.documents import PairRow, PersonRow, lists_xlsx, order_docx
 from bot.labels import form_label, role_label, state_label
@@ -49,8 +49,17 @@ async def on_ask(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings
 
 
 async def _message(repos: Repositories, i18n: I18n, user_id: int, dedupe: str, ref: int,
-                   text: Callable[[], str]) -> OutboxMessage:
-    return await queued_in_language(repos, i18n, user_id, text, kind=PAIR_KIND, dedupe=dedupe, ref=ref)
+                   text: Callable[[], str],
+                   markup: Callable[[], InlineKeyboardMarkup] | None = None) -> OutboxMessage:
+    return await queued_in_language(repos, i18n, user_id, text, kind=PAIR_KIND, dedupe=dedupe, ref=ref,
+                                    markup=markup)
+
+
+def _schedule_markup(programme: Programme) -> InlineKeyboardMarkup:
+    """The mentor's button to schedule the first meeting (their pair is found when it is tapped)."""
+    cb = MeetingCb(action="schedule", value=str(programme.id))
+    return InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text=_("Schedule the organisational meeting"), callback_data=cb.pack())]])
 
 
 async def _messages(repos: Repositories, i18n: I18n, programme: Programme,
@@ -72,7 +81,7 @@ async def _messages(repos: Repositories, i18n: I18n, programme: Programme,
             "Your mentoring in «{programme}» is approved. Your mentees: {names}.\n\n"
             "What comes next: arrange the first, organisational meeting with them. /mypairs shows your "
             "mentees; the bot will help you schedule and log the meetings."
-        ).format(programme=title, names=names)))
+        ).format(programme=title, names=names), lambda: _schedule_markup(programme)))
         for guardian in await repos.participants.guardians(mentor.id):
             out.append(await _message(
                 repos, i18n, guardian, f"{key}:parent:{guardian}", programme.id,
