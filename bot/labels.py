@@ -97,3 +97,43 @@ def step_label(step: str) -> str:
         "group_final": _("group final meeting of all pairs"),
     }
     return labels.get(step, step)
+
+
+ACTIVITIES = ("conversation", "subject", "project", "olympiad", "event", "game", "other")
+NOT_HELD_REASONS = ("mentee_ill", "mentor_ill", "holiday", "nobody_came", "other")
+
+
+def activity_label(activity: str) -> str:
+    """What was done at a meeting (the mentor picks several when logging it)."""
+    labels = {
+        "conversation": _("Conversation"),
+        "subject": _("Consultation on a subject"),
+        "project": _("Project work"),
+        "olympiad": _("Preparation for an olympiad or competition"),
+        "event": _("Event or excursion"),
+        "game": _("Game or training"),
+        "other": _("Other"),
+    }
+    return labels.get(activity, activity)
+
+
+def not_held_label(reason: str) -> str:
+    """Why a meeting was not held (a reason typed by the mentor is shown as it is)."""
+    labels = {
+        "mentee_ill": _("The mentee was ill"),
+        "mentor_ill": _("The mentor was ill"),
+        "holiday": _("A holiday or a school event"),
+        "nobody_came": _("Nobody came"),
+        "other": _("Other reason"),
+    }
+    return labels.get(reason, reason)
+
+
+def goal_status_label(status: str) -> str:
+    """Progress on a goal of the personalised programme."""
+    labels = {
+        "not_started": _("not started"),
+        "in_progress": _("in progress"),
+        "achieved": _("achieved"),
+    }
+    return labels.get(status, status)
