@@ -20,6 +20,7 @@ from bot.i18n import UserLocaleMiddleware
 from bot.messenger import set_default_menus
 from bot.middlewares import DeduplicateMiddleware, UserMiddleware
 from bot.outbox import Outbox
+from bot.sweeps import sweep
 from dialogs.schema import Registry
 from handlers import get_routers
 from handlers.announcements import ANNOUNCEMENT_KIND, report_when_delivered
@@ -30,6 +31,8 @@ from storage.repos import Repositories
 logger = logging.getLogger(__name__)
 
 UPDATE_CLAIMS_KEPT = timedelta(days=2)
+SWEEP_MINUTES = 5  # late and stuck pairs
+OUTBOX_WAKE_SECONDS = 30  # reminders become due between two new messages
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -84,8 +87,12 @@ async def _on_startup(bot: Bot, i18n: I18n) -> None:
     logger.info("started as @%s", me.username)
 
 
-def create_scheduler(repos: Repositories) -> AsyncIOScheduler:
-    """Background jobs: pruning of old update claims."""
+def create_scheduler(
+    repos: Repositories, i18n: I18n | None = None, clock: Clock | None = None, outbox: Outbox | None = None
+) -> AsyncIOScheduler:
+    """Background jobs: pruning of old update claims; with the dispatcher's i18n, clock and outbox, the
+    sweep for late and stuck pairs (`bot.sweeps`) and the outbox's wake-up, so that reminders written in
+    the database are sent when due. The jobs only wake the sender; what is due is in the outbox."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def prune_update_claims() -> None:
@@ -93,4 +100,15 @@ def create_scheduler(repos: Repositories) -> AsyncIOScheduler:
         logger.debug("pruned %s old update claims", removed)
 
     scheduler.add_job(prune_update_claims, "interval", hours=6, next_run_time=utcnow())
+    if outbox is not None:
+        scheduler.add_job(outbox.wake, "interval", seconds=OUTBOX_WAKE_SECONDS, coalesce=True)
+    if i18n is not None and outbox is not None:
+        job_clock = clock or Clock()
+
+        async def run_sweep() -> None:
+            await sweep(repos, i18n, job_clock)
+            outbox.wake()
+
+        scheduler.add_job(run_sweep, "interval", minutes=SWEEP_MINUTES, next_run_time=utcnow(),
+                          coalesce=True, max_instances=1)
     return scheduler

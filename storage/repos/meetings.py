@@ -333,3 +333,29 @@ class MeetingRepo:
                 request_id = int(cur.lastrowid or 0)
             await self.outbox.enqueue(messages, conn)
         return request_id
+
+    # --- the sweep and the coordinator's meetings screen (late and stuck) ----------------------------------
+
+    async def programmes_with_active_pairs(self) -> list[int]:
+        """Ids of the programmes that have at least one active pair or group."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT programme_id FROM pairs WHERE status = 'active' ORDER BY programme_id"
+        )
+        return [int(r[0]) for r in rows]
+
+    async def queued_at(self, dedupe: str) -> datetime | None:
+        """When the outbox message with this dedupe key was due to go (None if never queued): the sweep
+        escalates a nudge some days after the nudge itself."""
+        row = await self.db.fetchone("SELECT not_before FROM outbox WHERE dedupe = ?", (dedupe,))
+        return parse_ts(row[0]) if row else None
+
+    async def bad_fits(self, programme_id: int) -> list[tuple[int, int, datetime]]:
+        """(pair id, participant id, when) of every "not a good fit" answer in the programme's active pairs:
+        the re-pair requests, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT f.pair_id, f.participant_id, f.created_at FROM fit_checks f JOIN pairs p "
+            "ON p.id = f.pair_id WHERE p.programme_id = ? AND p.status = 'active' AND f.answer = 'bad' "
+            "ORDER BY f.created_at DESC, f.pair_id",
+            (programme_id,),
+        )
+        return [(r[0], r[1], parse_ts(r[2])) for r in rows]  # type: ignore[misc]
