@@ -20,10 +20,10 @@ from bot.i18n import UserLocaleMiddleware
 from bot.messenger import set_default_menus
 from bot.middlewares import DeduplicateMiddleware, UserMiddleware
 from bot.outbox import Outbox
-from bot.sweeps import sweep
 from dialogs.schema import Registry
 from handlers import get_routers
 from handlers.announcements import ANNOUNCEMENT_KIND, report_when_delivered
+from handlers.sweeps import sweep
 from storage.db import Database, utcnow
 from storage.fsm import SQLiteStorage
 from storage.repos import Repositories
@@ -91,7 +91,7 @@ def create_scheduler(
     repos: Repositories, i18n: I18n | None = None, clock: Clock | None = None, outbox: Outbox | None = None
 ) -> AsyncIOScheduler:
     """Background jobs: pruning of old update claims; with the dispatcher's i18n, clock and outbox, the
-    sweep for late and stuck pairs (`bot.sweeps`) and the outbox's wake-up, so that reminders written in
+    sweep for late and stuck pairs (`handlers.sweeps`) and the outbox's wake-up, so that reminders written in
     the database are sent when due. The jobs only wake the sender; what is due is in the outbox."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 

@@ -20,13 +20,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot import sweeps  # a module, not names: bot.sweeps imports handlers in turn
 from bot.callbacks import MeetingCb, ProgrammeCb
 from bot.clock import Clock
 from bot.config import Settings
 from bot.labels import activity_label, goal_status_label, not_held_label, step_label
 from bot.states import MeetingAdmin
 from dialogs.meeting_plan import STEPS, MeetingSettings
+from handlers import sweeps
 from handlers.access import (
     managed_programme,
     no_programme_access_text,

@@ -14,8 +14,8 @@ from aiogram import Dispatcher
 
 from bot.clock import ManualClock
 from bot.outbox import Outbox
-from bot.sweeps import sweep
 from dialogs.meeting_plan import MeetingSettings, in_quiet_hours, local_moment
+from handlers.sweeps import sweep
 from storage.models import Pair
 from storage.repos import Repositories
 from storage.repos._convert import ts

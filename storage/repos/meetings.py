@@ -20,6 +20,9 @@ Compose = Callable[[Meeting], Awaitable[Sequence[OutboxMessage]]]
 
 # The outbox kinds that belong to a meeting's current time and die with it when it moves or is cancelled.
 TIMED_KINDS = ("reminder", "log_prompt")
+# The outbox kind of the late-and-stuck nudges about a pair (ref = the pair): scheduling the pair's next
+# meeting makes those still waiting (e.g. for the end of quiet hours) pointless, so they are cancelled.
+LATE_KIND = "late"
 GOAL_STATUSES = ("not_started", "in_progress", "achieved")
 FIT_ANSWERS = ("good", "unsure", "bad")
 
@@ -154,6 +157,8 @@ class MeetingRepo:
                 ) as cur:
                     if await cur.fetchone() is not None:
                         raise StaleMeeting
+            if pair_id is not None:
+                await self.outbox.cancel(conn, (LATE_KIND,), pair_id)
             async with conn.execute(
                 "INSERT INTO meetings (programme_id, pair_id, step, starts_at, minutes, place, online, "
                 "created_by, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -38,10 +38,11 @@ from handlers.notices import queued_in_language
 from storage.models import Meeting, MeetingStatus, OutboxMessage, Pair, Participant, Programme
 from storage.repos import Repositories
 from storage.repos._convert import ts
+from storage.repos.meetings import LATE_KIND
 
 logger = logging.getLogger(__name__)
 
-LATE_KIND = "late"  # the outbox kind of the sweep's messages (the mentor's log nudge is a LOG_PROMPT)
+# LATE_KIND: the outbox kind of the sweep's messages (the mentor's log nudge is a LOG_PROMPT).
 ESCALATE_SCHEDULE_AFTER = timedelta(days=2)  # after the mentor's reminder
 NUDGE_LOG_AFTER = timedelta(days=1)  # after the meeting's end
 ESCALATE_LOG_AFTER = timedelta(days=2)  # after the meeting's end
