@@ -30,6 +30,16 @@ class QuestionType(StrEnum):
     YESNO = "yesno"
 
 
+class Kind(StrEnum):
+    """What a definition is for: the questionnaire people fill in when joining, or one of the surveys."""
+
+    QUESTIONNAIRE = "questionnaire"  # the mentor/mentee questionnaire matching reads
+    FEEDBACK = "feedback"  # short, repeated during the pair work
+    ASSESSMENT = "assessment"  # self-assessment on the same parameters before and after the work
+    SATISFACTION = "satisfaction"  # the methodology's satisfaction survey at the end (items 1–10)
+    QUALITY = "quality"  # the programme-quality survey at the end
+
+
 class QuestionnaireError(Exception):
     """A definition file is wrong; the message names the file and the question."""
 
@@ -70,6 +80,7 @@ class Question:
     hint: Texts | None = None
     optional: bool = False
     match: str | None = None
+    param: str | None = None  # an assessment parameter (motivation, confidence…) compared before and after
     options: tuple[Option, ...] = ()
     max_choices: int | None = None
     max_length: int = DEFAULT_TEXT_LENGTH
@@ -98,6 +109,11 @@ class Questionnaire:
     intro: Texts | None
     questions: tuple[Question, ...]
     source: Path = field(compare=False)
+    kind: Kind = Kind.QUESTIONNAIRE
+
+    def params(self) -> list[str]:
+        """The assessment parameters its questions measure, in order."""
+        return [q.param for q in self.questions if q.param is not None]
 
     def question(self, question_id: str) -> Question | None:
         """The question with this id."""
@@ -113,7 +129,7 @@ class Registry:
 
     def __init__(self, questionnaires: list[Questionnaire]) -> None:
         self.by_id = {q.id: q for q in questionnaires}
-        self._by_role_form = {(q.role, f): q for q in questionnaires for f in q.forms}
+        self._by_kind = {(q.kind, q.role, f): q for q in questionnaires for f in q.forms}
 
     def get(self, questionnaire_id: str) -> Questionnaire | None:
         """The questionnaire with this id."""
@@ -121,24 +137,29 @@ class Registry:
 
     def for_participant(self, role: Role, form: str) -> Questionnaire:
         """The questionnaire a mentor or mentee of a form fills in."""
-        return self._by_role_form[(role, form)]
+        return self._by_kind[(Kind.QUESTIONNAIRE, role, form)]
+
+    def survey(self, kind: Kind, role: Role, form: str) -> Questionnaire | None:
+        """The survey of a kind for a mentor or mentee of a form (None when the project has none)."""
+        return self._by_kind.get((kind, role, form))
 
 
 def load_registry(folder: Path = QUESTIONNAIRES_DIR) -> Registry:
     """Load and validate every `*.toml` in the folder; every (role, form) must be covered once."""
     questionnaires = [load_file(path) for path in sorted(folder.glob("*.toml"))]
-    seen: dict[tuple[Role, str], str] = {}
+    seen: dict[tuple[Kind, Role, str], str] = {}
     for q in questionnaires:
         for form in q.forms:
-            if (q.role, form) in seen:
-                raise QuestionnaireError(
-                    f"{q.source.name}: form {form!r} for {q.role} is already served by {seen[(q.role, form)]}"
-                )
-            seen[(q.role, form)] = q.source.name
-    for role in Role:
-        for form in FORMS:
-            if (role, form) not in seen:
-                raise QuestionnaireError(f"{folder}: no {role} questionnaire for form {form!r}")
+            if (q.kind, q.role, form) in seen:
+                raise QuestionnaireError(f"{q.source.name}: form {form!r} for {q.role} is already served by "
+                                         f"{seen[(q.kind, q.role, form)]}")
+            seen[(q.kind, q.role, form)] = q.source.name
+    # The questionnaire, and every kind of survey the project defines, serve every role and form.
+    for kind in {q.kind for q in questionnaires} | {Kind.QUESTIONNAIRE}:
+        for role in Role:
+            for form in FORMS:
+                if (kind, role, form) not in seen:
+                    raise QuestionnaireError(f"{folder}: no {role} {kind} for form {form!r}")
     return Registry(questionnaires)
 
 
@@ -197,6 +218,10 @@ class _Parser:
         forms = raw.get("forms")
         if not isinstance(forms, list) or not forms or any(f not in FORMS for f in forms):
             raise self.fail(f"forms must be a non-empty list of {', '.join(FORMS)}")
+        try:
+            kind = Kind(raw.get("kind", Kind.QUESTIONNAIRE))
+        except ValueError:
+            raise self.fail(f"kind must be one of {', '.join(Kind)}") from None
         title = self.texts(raw.get("title"), "title", 100)
         intro = self.texts(raw["intro"], "intro") if "intro" in raw else None
         raw_questions = raw.get("questions")
@@ -209,7 +234,13 @@ class _Parser:
                 self.where = f"{self.path.name}, question {raw_q['id']!r}"
             questions.append(self.question(raw_q, questions))
         self.where = self.path.name
-        return Questionnaire(qid, version, role, tuple(forms), title, intro, tuple(questions), self.path)
+        if kind is Kind.ASSESSMENT:
+            params = [q.param for q in questions if q.type is QuestionType.SCALE]
+            if None in params or not params:
+                raise self.fail("every scale question of an assessment needs a `param`")
+        return Questionnaire(
+            qid, version, role, tuple(forms), title, intro, tuple(questions), self.path, kind
+        )
 
     def question(self, raw: object, earlier: list[Question]) -> Question:
         if not isinstance(raw, dict):
@@ -221,7 +252,7 @@ class _Parser:
             qtype = QuestionType(raw.get("type"))
         except ValueError:
             raise self.fail(f"type must be one of {', '.join(QuestionType)}") from None
-        known = {"id", "type", "text", "hint", "optional", "match", "show_if"} | _TYPE_KEYS[qtype]
+        known = {"id", "type", "text", "hint", "optional", "match", "param", "show_if"} | _TYPE_KEYS[qtype]
         unknown = set(raw) - known
         if unknown:
             raise self.fail(f"unknown keys for a {qtype} question: {', '.join(sorted(unknown))}")
@@ -232,6 +263,7 @@ class _Parser:
             "hint": self.texts(raw["hint"], "hint", 300) if "hint" in raw else None,
             "optional": bool(raw.get("optional", False)),
             "match": self.ident(raw["match"], "match", 16) if "match" in raw else None,
+            "param": self.ident(raw["param"], "param", 24) if "param" in raw else None,
         }
         kwargs.update(self.typed(qtype, raw))
         if "show_if" in raw:
