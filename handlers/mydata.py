@@ -55,7 +55,7 @@ async def _collect(repos: Repositories, user_id: int) -> dict[str, Any]:
             ],
             "questionnaires": [
                 {"id": r.questionnaire_id, "status": r.status.value, "answers": r.answers}
-                for r in await repos.responses.of_participant(p.id)
+                for r in await repos.responses.everything_of(p.id)
             ],
         })
     return data

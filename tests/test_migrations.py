@@ -88,3 +88,33 @@ async def test_failed_transaction_rolls_back(tmp_path: Path) -> None:
         assert await db.fetchone("SELECT id FROM users") is None
     finally:
         await db.close()
+
+
+async def test_surveys_migration_keeps_every_answer(tmp_path: Path) -> None:
+    """0010 rebuilds responses and answers: a questionnaire answered before is there after, up and down."""
+    db = await Database.open(tmp_path / "answers.sqlite3", migrate=False)
+    try:
+        await db.migrate(9)
+        await db.execute("INSERT INTO organisations (id, name, timezone, created_by, created_at) "
+                         "VALUES (1, 'Школа', 'Europe/Moscow', 1, 'x')")
+        await db.execute("INSERT INTO programmes (id, organisation_id, title, forms, start_date, "
+                         "end_date, created_by, created_at) "
+                         "VALUES (1, 1, 'P', '[]', '2026-09-01', '2027-05-31', 1, 'x')")
+        await db.execute("INSERT INTO participants (id, programme_id, user_id, role, form, full_name, "
+                         "status, created_at) "
+                         "VALUES (1, 1, 5, 'mentee', 'pupil_pupil', 'Анна', 'active', 'x')")
+        await db.execute("INSERT INTO responses (id, participant_id, questionnaire_id, "
+                         "questionnaire_version, status, started_at, updated_at) "
+                         "VALUES (7, 1, 'mentee_pupil', 1, 'submitted', 'x', 'x')")
+        await db.execute("INSERT INTO answers VALUES (7, 'grade', '\"g5\"', 'x')")
+        for target in (10, 9, 10):
+            await db.migrate(target)
+            rows = await db.fetchall("SELECT r.id, a.question_id FROM responses r JOIN answers a "
+                                     "ON a.response_id = r.id")
+            assert [tuple(r) for r in rows] == [(7, "grade")]
+        schema = (await db.fetchone("SELECT sql FROM sqlite_master WHERE name = 'answers'"))[0]
+        assert "REFERENCES responses(id)" in schema.replace('"', "")
+        await db.execute("DELETE FROM participants")  # the cascade still reaches the answers
+        assert (await db.fetchone("SELECT COUNT(*) FROM answers"))[0] == 0
+    finally:
+        await db.close()

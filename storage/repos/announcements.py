@@ -24,7 +24,7 @@ _SEGMENT_SQL = {
     "observers": "SELECT user_id FROM observers WHERE programme_id = :p",
     "unfinished": "SELECT pt.user_id FROM participants pt WHERE pt.programme_id = :p "
     "AND pt.status = 'active' AND NOT EXISTS (SELECT 1 FROM responses r "
-    "WHERE r.participant_id = pt.id AND r.status = 'submitted')",
+    "WHERE r.participant_id = pt.id AND r.status = 'submitted' AND r.round_id IS NULL)",
 }
 
 

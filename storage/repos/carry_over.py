@@ -130,7 +130,7 @@ class CarryOverRepo:
     async def _copy_response(conn: aiosqlite.Connection, old_id: int, new_id: int, now: str) -> None:
         """The last submitted questionnaire, submitted again in the new programme."""
         async with conn.execute(
-            "SELECT * FROM responses WHERE participant_id = ? AND status = 'submitted' "
+            "SELECT * FROM responses WHERE participant_id = ? AND status = 'submitted' AND round_id IS NULL "
             "ORDER BY submitted_at DESC, id DESC LIMIT 1",
             (old_id,),
         ) as cur:

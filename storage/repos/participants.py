@@ -198,7 +198,7 @@ class ParticipantRepo:
         "FROM participants p LEFT JOIN ("
         "SELECT r.participant_id, MAX(r.status = 'submitted') AS submitted, "
         "COUNT(a.question_id) AS answered FROM responses r "
-        "LEFT JOIN answers a ON a.response_id = r.id GROUP BY r.participant_id"
+        "LEFT JOIN answers a ON a.response_id = r.id WHERE r.round_id IS NULL GROUP BY r.participant_id"
         ") s ON s.participant_id = p.id "
         "WHERE p.programme_id = ? AND p.role = ?"
     )
@@ -268,7 +268,8 @@ class ParticipantRepo:
             kind = "consent_given" if r["kind"] == "self" else f"parent_{r['decision']}"
             events.append((parse_ts(r["created_at"]), kind, ""))
         for r in await self.db.fetchall(
-            "SELECT started_at, submitted_at FROM responses WHERE participant_id = ?", one
+            "SELECT started_at, submitted_at FROM responses WHERE participant_id = ? AND round_id IS NULL",
+            one
         ):
             events.append((parse_ts(r["started_at"]), "questionnaire_started", ""))
             events.append((parse_ts(r["submitted_at"]), "questionnaire_submitted", ""))

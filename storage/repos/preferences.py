@@ -19,7 +19,8 @@ MAX_CHOICES = 3
 # other side of their form, active (for a mentee, a mentor marked ready). `p` is the participant.
 _ASKED_SQL = (
     "p.programme_id = ? AND p.status = 'active' "
-    "AND EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id AND r.status = 'submitted') "
+    "AND EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id AND r.status = 'submitted' "
+    "AND r.round_id IS NULL) "
     "AND EXISTS (SELECT 1 FROM participants c LEFT JOIN mentor_readiness m ON m.participant_id = c.id "
     "WHERE c.programme_id = p.programme_id AND c.form = p.form AND c.role != p.role "
     "AND c.status = 'active' AND (p.role = 'mentor' OR m.ready = 1))"
@@ -122,7 +123,7 @@ class PreferenceRepo:
         rows = await self.db.fetchall(
             "SELECT p.* FROM participants p WHERE p.programme_id = ? AND p.status = 'active' "
             "AND EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id "
-            "AND r.status = 'submitted') ORDER BY p.id",
+            "AND r.status = 'submitted' AND r.round_id IS NULL) ORDER BY p.id",
             (programme_id,),
         )
         return [_participant(r) for r in rows]

@@ -17,19 +17,29 @@ class ResponseRepo:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def start(self, participant_id: int, questionnaire_id: str, version: int) -> Response:
-        """The participant's response to a questionnaire, created if new."""
+    async def start(
+        self, participant_id: int, questionnaire_id: str, version: int, round_id: int | None = None
+    ) -> Response:
+        """The participant's response to the joining questionnaire (no round) or to a survey round, created if
+        new."""
         now = ts(utcnow())
         await self.db.execute(
             "INSERT OR IGNORE INTO responses (participant_id, questionnaire_id, "
-            "questionnaire_version, status, started_at, updated_at) "
-            "VALUES (?, ?, ?, 'in_progress', ?, ?)",
-            (participant_id, questionnaire_id, version, now, now),
+            "questionnaire_version, round_id, status, started_at, updated_at) "
+            "VALUES (?, ?, ?, ?, 'in_progress', ?, ?)",
+            (participant_id, questionnaire_id, version, round_id, now, now),
         )
-        row = await self.db.fetchone(
-            "SELECT id FROM responses WHERE participant_id = ? AND questionnaire_id = ?",
-            (participant_id, questionnaire_id),
-        )
+        if round_id is None:
+            row = await self.db.fetchone(
+                "SELECT id FROM responses WHERE participant_id = ? AND questionnaire_id = ? "
+                "AND round_id IS NULL",
+                (participant_id, questionnaire_id),
+            )
+        else:
+            row = await self.db.fetchone(
+                "SELECT id FROM responses WHERE participant_id = ? AND round_id = ?",
+                (participant_id, round_id),
+            )
         return await self.get(row["id"])  # type: ignore[index,return-value]
 
     async def get(self, response_id: int) -> Response | None:
@@ -51,7 +61,15 @@ class ResponseRepo:
         )
 
     async def of_participant(self, participant_id: int) -> list[Response]:
-        """Every response of a participant."""
+        """The participant's joining questionnaire responses (surveys are apart, in their rounds)."""
+        rows = await self.db.fetchall(
+            "SELECT id FROM responses WHERE participant_id = ? AND round_id IS NULL ORDER BY id",
+            (participant_id,),
+        )
+        return [r for row in rows if (r := await self.get(row["id"])) is not None]
+
+    async def everything_of(self, participant_id: int) -> list[Response]:
+        """Every response of a participant, the questionnaire and the surveys (for /mydata)."""
         rows = await self.db.fetchall(
             "SELECT id FROM responses WHERE participant_id = ? ORDER BY id", (participant_id,)
         )
@@ -94,7 +112,8 @@ class ResponseRepo:
             "SELECT r.participant_id, r.questionnaire_id, a.question_id, a.value FROM responses r "
             "JOIN participants p ON p.id = r.participant_id "
             "LEFT JOIN answers a ON a.response_id = r.id "
-            "WHERE p.programme_id = ? AND p.status = 'active' AND r.status = 'submitted'",
+            "WHERE p.programme_id = ? AND p.status = 'active' AND r.status = 'submitted' "
+            "AND r.round_id IS NULL",
             (programme_id,),
         )
         found: dict[int, tuple[str, dict[str, Any]]] = {}
