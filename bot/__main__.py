@@ -22,7 +22,7 @@ async def run(settings: Settings) -> None:
     db = await Database.open(settings.database_path)
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, i18n, questionnaires)
-    scheduler = create_scheduler(dp["repos"], i18n, dp["clock"], dp["outbox"])
+    scheduler = create_scheduler(dp["repos"], i18n, dp["clock"], dp["outbox"], dp["questionnaires"])
     try:
         scheduler.start()
         await dp.start_polling(bot, handle_signals=True, close_bot_session=True)

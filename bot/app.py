@@ -23,6 +23,8 @@ from bot.outbox import Outbox
 from dialogs.schema import Registry
 from handlers import get_routers
 from handlers.announcements import ANNOUNCEMENT_KIND, report_when_delivered
+from handlers.digest_compose import run_digests
+from handlers.surveys import survey_sweep
 from handlers.sweeps import sweep
 from storage.db import Database, utcnow
 from storage.fsm import SQLiteStorage
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 UPDATE_CLAIMS_KEPT = timedelta(days=2)
 SWEEP_MINUTES = 5  # late and stuck pairs
+DIGEST_MINUTES = 5  # coordinators' digests that became due
 OUTBOX_WAKE_SECONDS = 30  # reminders become due between two new messages
 
 
@@ -88,11 +91,13 @@ async def _on_startup(bot: Bot, i18n: I18n) -> None:
 
 
 def create_scheduler(
-    repos: Repositories, i18n: I18n | None = None, clock: Clock | None = None, outbox: Outbox | None = None
+    repos: Repositories, i18n: I18n | None = None, clock: Clock | None = None, outbox: Outbox | None = None,
+    questionnaires: Registry | None = None,
 ) -> AsyncIOScheduler:
     """Background jobs: pruning of old update claims; with the dispatcher's i18n, clock and outbox, the
-    sweep for late and stuck pairs (`handlers.sweeps`) and the outbox's wake-up, so that reminders written in
-    the database are sent when due. The jobs only wake the sender; what is due is in the outbox."""
+    sweep for late and stuck pairs (`handlers.sweeps`), the digests, the surveys' invitations and reminders
+    (`handlers.surveys`, with the questionnaires) and the outbox's wake-up, so that reminders written in the
+    database are sent when due. The jobs only wake the sender; what is due is in the outbox."""
     scheduler = AsyncIOScheduler(timezone="UTC")
 
     async def prune_update_claims() -> None:
@@ -111,4 +116,19 @@ def create_scheduler(
 
         scheduler.add_job(run_sweep, "interval", minutes=SWEEP_MINUTES, next_run_time=utcnow(),
                           coalesce=True, max_instances=1)
+
+        async def run_digest_job() -> None:
+            if await run_digests(repos, i18n, job_clock):
+                outbox.wake()
+
+        scheduler.add_job(run_digest_job, "interval", minutes=DIGEST_MINUTES, next_run_time=utcnow(),
+                          coalesce=True, max_instances=1)
+        if questionnaires is not None:
+            async def run_survey_job() -> None:
+                found = await survey_sweep(repos, i18n, questionnaires, job_clock)
+                if found.invited or found.reminded:
+                    outbox.wake()
+
+            scheduler.add_job(run_survey_job, "interval", minutes=SWEEP_MINUTES, next_run_time=utcnow(),
+                              coalesce=True, max_instances=1)
     return scheduler

@@ -173,3 +173,18 @@ class MeetingCb(CallbackData, prefix="mg"):
     pair: int = 0
     version: int = 0  # the meeting's version the button was drawn for: after a move, old buttons are stale
     value: str = ""
+
+
+class DigestCb(CallbackData, prefix="dg"):
+    """The coordinator's digest: its schedule (freq / day / hour) and its buttons (remind, export)."""
+
+    action: str  # freq | day | hour | remind | export
+    programme: int = 0
+    value: str = ""  # daily | weekly | off; a weekday 0–6; an hour 0–23; the digest's period (remind)
+
+
+class SurveyCb(CallbackData, prefix="sv"):
+    """Open a survey round's questions for one participant (the invitation's button)."""
+
+    round: int
+    participant: int

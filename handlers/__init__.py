@@ -13,6 +13,7 @@ from handlers import (
     consent,
     coordinator,
     departments,
+    digest,
     errors,
     fallback,
     matching,
@@ -30,6 +31,8 @@ from handlers import (
     readiness,
     scheduling,
     start,
+    survey_results,
+    surveys,
 )
 
 
@@ -50,6 +53,8 @@ def get_routers() -> list[Router]:
         approval.router(),
         my_pairs.router(),
         scheduling.router(),
+        surveys.router(),
+        survey_results.router(),
         meeting_log.router(),
         meeting_admin.router(),
         announcements.router(),
@@ -60,5 +65,6 @@ def get_routers() -> list[Router]:
         parent.router(),
         mydata.router(),
         questionnaire.router(),
+        digest.router(),
         fallback.router(),
     ]

@@ -201,6 +201,9 @@ async def _submit(
     await close_keyboard(call.message)  # type: ignore[arg-type]
     participant = await repos.participants.get(response.participant_id)
     assert participant is not None
+    if response.round_id is not None:  # a survey: the answers go to the coordinator's results
+        await bot.send_message(call.from_user.id, _("Thank you! Your answers are saved."))
+        return
     await bot.send_message(call.from_user.id, await submitted_text(repos, participant))
     await notify_coordinators(bot, repos, participant)
     await offer_after_submit(bot, repos, participant)

@@ -14,7 +14,7 @@ from aiogram.utils.i18n.context import get_i18n
 
 from dialogs import render
 from dialogs.runner import neighbour, position
-from dialogs.schema import Registry
+from dialogs.schema import Questionnaire, Registry
 from dialogs.session import Cursor
 from handlers.notices import submitted_text
 from storage.models import Participant, ParticipantStatus, Response, ResponseStatus
@@ -40,6 +40,27 @@ async def open_questionnaire(
         await bot.send_message(chat_id, await submitted_text(repos, participant))
         return
     if not response.answers:
+        intro = render.pick(q.title, locale)
+        if q.intro:
+            intro += "\n\n" + render.pick(q.intro, locale)
+        await bot.send_message(chat_id, intro)
+    cursor = Cursor(response.id, None)
+    cursor.start_at(cursor.question(q, response.answers), response.answers)
+    await show(bot, chat_id, state, registry, response, cursor)
+
+
+async def open_survey(
+    bot: Bot, chat_id: int, state: FSMContext, repos: Repositories, registry: Registry,
+    participant: Participant, round_id: int, q: Questionnaire,
+) -> None:
+    """Start or resume a participant's answers to a survey round, like the questionnaire."""
+    response = await repos.responses.start(participant.id, q.id, q.version, round_id)
+    if response.status is ResponseStatus.SUBMITTED:
+        await state.clear()
+        await bot.send_message(chat_id, _("You have already answered this survey. Thank you!"))
+        return
+    if not response.answers:
+        locale = current_locale()
         intro = render.pick(q.title, locale)
         if q.intro:
             intro += "\n\n" + render.pick(q.intro, locale)

@@ -165,6 +165,7 @@ class Response:
     status: ResponseStatus
     answers: dict[str, Any]
     submitted_at: datetime | None
+    round_id: int | None = None  # the survey round it answers; None: the joining questionnaire
 
 
 @dataclass(frozen=True)
@@ -314,3 +315,25 @@ class Meeting:
     activities: tuple[str, ...]
     notes: str | None
     not_held_reason: str | None
+
+
+class SurveyKind(StrEnum):
+    """Which survey a round sends (the assessment is sent twice: before and after the work)."""
+
+    FEEDBACK = "feedback"
+    ASSESSMENT_BEFORE = "assessment_before"
+    ASSESSMENT_AFTER = "assessment_after"
+    SATISFACTION = "satisfaction"
+    QUALITY = "quality"
+
+
+@dataclass(frozen=True)
+class SurveyRound:
+    """One sending of a survey in a programme."""
+
+    id: int
+    programme_id: int
+    kind: SurveyKind
+    label: str
+    opened_at: datetime
+    closes_at: datetime | None

@@ -24,4 +24,5 @@ DROP TABLE answers;
 DROP TABLE responses;
 ALTER TABLE responses_old RENAME TO responses;
 ALTER TABLE answers_old RENAME TO answers;
+DROP TABLE survey_invitations;
 DROP TABLE survey_rounds;

@@ -13,6 +13,14 @@ CREATE TABLE survey_rounds (
     UNIQUE (programme_id, kind, label)
 );
 
+-- Who was asked to answer a round (reminders go to those who have not submitted).
+CREATE TABLE survey_invitations (
+    round_id        INTEGER NOT NULL REFERENCES survey_rounds(id) ON DELETE CASCADE,
+    participant_id  INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+    invited_at      TEXT NOT NULL,
+    PRIMARY KEY (round_id, participant_id)
+) WITHOUT ROWID;
+
 -- The responses table is rebuilt with the round (answers with it, so no answer is lost on the way).
 CREATE TABLE responses_new (
     id                     INTEGER PRIMARY KEY,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.db import Database
 from storage.repos.announcements import AnnouncementRepo
 from storage.repos.carry_over import CarryOverRepo
+from storage.repos.digests import DigestRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.meetings import MeetingRepo
 from storage.repos.observers import ObserverRepo
@@ -16,6 +17,7 @@ from storage.repos.preferences import PreferenceRepo
 from storage.repos.programmes import ProgrammeRepo
 from storage.repos.readiness import ReadinessRepo
 from storage.repos.responses import ResponseRepo
+from storage.repos.surveys import SurveyRepo
 from storage.repos.updates import UpdateRepo
 from storage.repos.users import UserRepo
 
@@ -40,3 +42,5 @@ class Repositories:
         self.carry_over = CarryOverRepo(db)
         self.pairs = PairRepo(db, self.outbox)
         self.meetings = MeetingRepo(db, self.outbox)
+        self.surveys = SurveyRepo(db, self.outbox)
+        self.digests = DigestRepo(db, self.outbox)

@@ -58,6 +58,7 @@ class ResponseRepo:
             ResponseStatus(row["status"]),
             {a["question_id"]: json.loads(a["value"]) for a in answers},
             parse_ts(row["submitted_at"]),
+            row["round_id"],
         )
 
     async def of_participant(self, participant_id: int) -> list[Response]:

@@ -1,0 +1,2 @@
+DROP TABLE digests;
+DROP TABLE digest_settings;

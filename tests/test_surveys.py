@@ -1,0 +1,120 @@
+"""Surveys of the pair work on the simulated clock: the self-assessment when the work starts; the
+satisfaction survey, the quality survey and the assessment again after the final meeting; answered through
+the questionnaire runner; nobody asked twice; at most two reminders, never in quiet hours; forged buttons
+refused."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.callbacks import SurveyCb
+from bot.clock import ManualClock
+from bot.outbox import Outbox
+from dialogs.meeting_plan import MeetingSettings, in_quiet_hours, local_moment
+from dialogs.schema import Registry
+from handlers.surveys import survey_sweep
+from storage.models import Meeting, Role, SurveyKind
+from storage.repos import Repositories
+from tests.conftest import UserFactory, manual_clock
+from tests.factories import approved_pair, school
+from tests.outbox_helpers import drained
+from tests.questionnaire_helpers import answer_all
+
+TZ = "Asia/Kamchatka"
+MENTOR, MENTEE = 20_001, 10_001
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    moment = manual_clock()
+    moment.set(local_moment(date(2027, 4, 1), time(12, 0), TZ))
+    return moment
+
+
+async def _nothing(_meeting: Meeting) -> list:
+    return []
+
+
+async def sweep(dp: Dispatcher, repos: Repositories, registry: Registry, clock: ManualClock):
+    found = await survey_sweep(repos, dp["i18n"], registry, clock)
+    dp["outbox"].wake()
+    await drained(repos, due_by=clock.now())
+    return found
+
+
+async def test_surveys_from_start_to_end(
+    dp: Dispatcher, bot: Bot, repos: Repositories, registry: Registry, clock: ManualClock,
+    make_user: UserFactory, fast_outbox: Outbox,
+) -> None:
+    sch = await school(repos, timezone=TZ)
+    pair = await approved_pair(repos, sch, MENTOR, (MENTEE,))
+    mentor, mentee = make_user(MENTOR, "Olga", "en"), make_user(MENTEE, "Petr", "en")
+    for user in (mentor, mentee):
+        await user.send("/help")
+
+    # The work starts: both assess themselves.
+    found = await sweep(dp, repos, registry, clock)
+    assert found.invited == 2
+    assert mentee.last_text == ("«Mentee self-assessment» of «Вместе по лестнице успеха»: please answer, "
+                                "it takes a few minutes.")
+    assert (await sweep(dp, repos, registry, clock)).invited == 0  # nobody is asked twice
+    invitation = mentee.last_message
+    stranger = make_user(99_999, "Stranger", "en")
+    data = next(b for row in invitation.keyboard for b in row)["callback_data"]
+    await stranger.click_data(data, invitation.message_id)
+    assert stranger.alerts[-1] == "This button is not for you."
+    await mentee.click("Answer", invitation)
+    assert mentee.texts[-2].startswith("Mentee self-assessment")
+    assert await answer_all(mentee, dp, bot, repos, registry) == 4
+    await mentee.click("Submit")
+    assert mentee.last_text == "Thank you! Your answers are saved."
+    [before] = [r for r in await repos.surveys.of_programme(sch.programme.id)]
+    assert before.kind is SurveyKind.ASSESSMENT_BEFORE
+    assert await repos.surveys.submitted(before.id) == {pair.mentee_ids[0]}
+    # The survey is not the questionnaire: the base still says the mentee has not started it.
+    [(_person, state)] = await repos.participants.of_programme(sch.programme.id, Role.MENTEE)
+    assert state == "in_pair"
+    await mentee.click("Answer", invitation)
+    assert mentee.last_text == "You have already answered this survey. Thank you!"
+
+    # The final meeting is held: satisfaction, quality and the assessment again, to both.
+    final = await repos.meetings.schedule(sch.programme.id, pair.id, "final",
+                                          clock.now() + timedelta(hours=1), 60, "кабинет 5", False, MENTOR,
+                                          _nothing)
+    await repos.meetings.log(final.id, final.version, held=True, minutes=60, compose=_nothing)
+    found = await sweep(dp, repos, registry, clock)
+    assert found.invited == 6
+    titles = [t.split("»")[0] for t in mentee.texts[-3:]]
+    assert titles == ["«Mentee satisfaction survey", "«Programme quality (mentee)", "«Mentee self-assessment"]
+    assert [t.split("»")[0] for t in mentor.texts[-3:]] == [
+        "«Mentor satisfaction survey", "«Programme quality (mentor)", "«Mentor self-assessment"]
+    rounds = {r.kind: r for r in await repos.surveys.of_programme(sch.programme.id)}
+    satisfaction = rounds[SurveyKind.SATISFACTION]
+    await mentee.click_data(SurveyCb(round=satisfaction.id, participant=pair.mentee_ids[0]).pack(), 1)
+    await answer_all(mentee, dp, bot, repos, registry)
+    await mentee.click("Submit")
+    assert mentee.last_text == "Thank you! Your answers are saved."
+
+    # Reminders: at most two, three and seven days on, never in the quiet hours (it is night in Kamchatka).
+    await repos.meetings.save_settings(MeetingSettings(sch.programme.id), 1)
+    night = local_moment(date(2027, 4, 4), time(23, 30), TZ)
+    clock.set(night)
+    found = await sweep(dp, repos, registry, clock)
+    assert found.reminded == 6  # the mentor: four unanswered rounds; the mentee: two (two answered)
+    rows = await repos.db.fetchall(
+        "SELECT user_id, not_before FROM outbox WHERE dedupe LIKE 'survey-rem:%'")
+    for row in rows:
+        moment = datetime.fromisoformat(row["not_before"])
+        assert not in_quiet_hours(moment, await repos.meetings.settings(sch.programme.id), TZ)
+        assert moment.astimezone(ZoneInfo(TZ)).strftime("%H:%M") == "08:00"
+    assert sorted(r["user_id"] for r in rows) == [MENTEE] * 2 + [MENTOR] * 4
+    for days in (8, 30):
+        clock.set(local_moment(date(2027, 4, 1) + timedelta(days=days), time(12, 0), TZ))
+        await sweep(dp, repos, registry, clock)
+    counted = await repos.db.fetchall(
+        "SELECT user_id, COUNT(*) FROM outbox WHERE dedupe LIKE 'survey-rem:%' GROUP BY user_id")
+    assert {r[0]: r[1] for r in counted} == {MENTOR: 8, MENTEE: 4}  # two per unanswered round, no more
