@@ -118,7 +118,7 @@ async def test_meeting_messages_follow_the_meeting(
     ])
     await drained(repos, due_by=clock.now())
     notice = fake.calls_of("sendDocument", 10_001)[-1]
-    assert "is scheduled" in notice.params["caption"] and "15:30" in notice.params["caption"]
+    assert "Кабинет 12" in notice.params["caption"] and "15:30" in notice.params["caption"]
     event = Calendar.from_ical(notice.files["document"]).walk("VEVENT")[0]
     assert event.decoded("dtstart") == starts and str(event.get("location")) == "Кабинет 12"
 

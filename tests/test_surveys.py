@@ -6,21 +6,25 @@ refused."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from io import BytesIO
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Bot, Dispatcher
+from openpyxl import load_workbook
+from PIL import Image
 
-from bot.callbacks import SurveyCb
+from bot.callbacks import ProgrammeCb, SurveyCb
 from bot.clock import ManualClock
 from bot.outbox import Outbox
 from dialogs.meeting_plan import MeetingSettings, in_quiet_hours, local_moment
-from dialogs.schema import Registry
+from dialogs.schema import Kind, Registry
 from handlers.surveys import survey_sweep
 from storage.models import Meeting, Role, SurveyKind
 from storage.repos import Repositories
 from tests.conftest import UserFactory, manual_clock
-from tests.factories import approved_pair, school
+from tests.factories import COORDINATOR_ID, approved_pair, school
 from tests.outbox_helpers import drained
 from tests.questionnaire_helpers import answer_all
 
@@ -118,3 +122,85 @@ async def test_surveys_from_start_to_end(
     counted = await repos.db.fetchall(
         "SELECT user_id, COUNT(*) FROM outbox WHERE dedupe LIKE 'survey-rem:%' GROUP BY user_id")
     assert {r[0]: r[1] for r in counted} == {MENTOR: 8, MENTEE: 4}  # two per unanswered round, no more
+
+
+async def answer_round(repos: Repositories, registry: Registry, participant_id: int, round_id: int,
+                       kind: Kind, answers: dict[str, object]) -> None:
+    person = await repos.participants.get(participant_id)
+    q = registry.survey(kind, person.role, person.form)
+    response = await repos.responses.start(participant_id, q.id, q.version, round_id)
+    for question_id, value in answers.items():
+        await repos.responses.save_answer(response.id, question_id, value)
+    assert await repos.responses.submit(response.id)
+
+
+async def test_results_spreadsheet_and_charts_match_the_answers(
+    dp: Dispatcher, repos: Repositories, registry: Registry, clock: ManualClock, make_user: UserFactory,
+    fast_outbox: Outbox, tmp_path: Path,
+) -> None:
+    sch = await school(repos, timezone=TZ, forms=("pupil_pupil", "teacher_pupil"))
+    first = await approved_pair(repos, sch, MENTOR, (MENTEE, MENTEE + 1))
+    second = await approved_pair(repos, sch, MENTOR + 1, (MENTEE + 2,), form="teacher_pupil")
+    for pair in (first, second):
+        final = await repos.meetings.schedule(sch.programme.id, pair.id, "final", clock.now(), 60, "к. 5",
+                                              False, 1, _nothing)
+        await repos.meetings.log(final.id, final.version, held=True, minutes=60, compose=_nothing)
+    await sweep(dp, repos, registry, clock)
+    rounds = {r.kind: r for r in await repos.surveys.of_programme(sch.programme.id)}
+    scores = {first.mentee_ids[0]: 9, first.mentee_ids[1]: 6, second.mentee_ids[0]: 4}
+    ids = {kind: r.id for kind, r in rounds.items()}
+    for mentee_id, score in scores.items():
+        await answer_round(repos, registry, mentee_id, ids[SurveyKind.SATISFACTION], Kind.SATISFACTION, {
+            "effective": score, "comfort": 10, "mentor_help": 8, "joint_work": 7, "expectations": 7,
+            "meetings": 8, "liked": True, "school_life": score > 5, "become_mentor": False,
+            "valuable": f"Полезно ({score})", "change": None,
+        })
+        params = {"motivation": 3, "confidence": 4, "results": 5, "skills": 5}
+        await answer_round(repos, registry, mentee_id, ids[SurveyKind.ASSESSMENT_BEFORE], Kind.ASSESSMENT,
+                           params)
+        await answer_round(repos, registry, mentee_id, ids[SurveyKind.ASSESSMENT_AFTER], Kind.ASSESSMENT,
+                           {**params, "motivation": score})
+
+    maria = make_user(COORDINATOR_ID, "Maria", "en")
+    await maria.send("/programmes")
+    await maria.click("Вместе по лестнице успеха")
+    await maria.click("Survey results")
+    assert "Satisfaction: answered 3 of 5" in maria.last_text  # 3 mentees of 5 people asked
+    await maria.click("Spreadsheet")
+    assert maria.documents, maria.texts[-2:]
+    book = load_workbook(BytesIO(maria.documents[-1]))
+    summary = {row[0]: row[1:] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Satisfaction"] == (5, 3, 60.0)
+    items = {(row[0], row[1]): row for row in book["Items"].iter_rows(min_row=2, values_only=True)}
+    effective = items[("Satisfaction", "How useful was the mentoring programme for you?")]
+    assert effective[2:4] == (3, round((9 + 6 + 4) / 3, 2))
+    assert effective[4:14] == (0, 0, 0, 1, 0, 1, 0, 0, 1, 0)  # one 4, one 6, one 9
+    assert items[("Satisfaction", "Do you now want to take a more active part in school life?")][3] == \
+        "yes: 66.7%"
+    forms = {(r[1], r[2]): r[3] for r in book["By form"].iter_rows(min_row=2, values_only=True)}
+    assert forms[("How useful was the mentoring programme for you?", "Pupil – pupil")] == 7.5
+    assert forms[("How useful was the mentoring programme for you?", "Teacher – pupil")] == 4.0
+    comments = sorted(r[2] for r in book["Comments"].iter_rows(min_row=2, values_only=True))
+    assert comments == ["Полезно (4)", "Полезно (6)", "Полезно (9)"]
+    change = list(book["Before and after"].iter_rows(values_only=True))
+    assert change[0][:5] == ("Name", "Role", "confidence: before", "confidence: after", "confidence: change")
+    assert change[-1][0] == "Programme, mean change"
+    motivation = change[0].index("motivation: change")
+    assert change[-1][motivation] == round(((9 - 3) + (6 - 3) + (4 - 3)) / 3, 2)
+
+    await maria.click("Charts")
+    photos = {p.filename: p for p in maria.photos}
+    assert sorted(photos) == ["assess_mentee.png", "sat_mentee.png"]  # only mentees answered (before, after)
+    width, height = Image.open(BytesIO(photos["sat_mentee.png"])).size
+    assert width >= 900 and height > width / 2
+    (tmp_path / "sat_mentee.png").write_bytes(photos["sat_mentee.png"])
+
+
+async def test_results_refused_to_another_school(make_user: UserFactory, repos: Repositories) -> None:
+    sch = await school(repos)
+    await school(repos, name="Школа №5", coordinator_id=3000)
+    oleg = make_user(3000, "Oleg", "en")
+    for action in ("results", "results_xlsx", "results_png"):
+        await oleg.click_data(ProgrammeCb(action=action, programme=sch.programme.id).pack(), 1)
+        assert oleg.alerts[-1] == "You don't have access to this programme."
+    assert oleg.documents == [] and oleg.photos == []

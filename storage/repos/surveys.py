@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -91,3 +92,18 @@ class SurveyRepo:
             "SELECT participant_id FROM responses WHERE round_id = ? AND status = 'submitted'", (round_id,)
         )
         return {r["participant_id"] for r in rows}
+
+    async def answers(self, round_id: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """(participant id, questionnaire id, answers) of every submitted response of a round."""
+        rows = await self.db.fetchall(
+            "SELECT r.participant_id, r.questionnaire_id, a.question_id, a.value FROM responses r "
+            "LEFT JOIN answers a ON a.response_id = r.id WHERE r.round_id = ? AND r.status = 'submitted' "
+            "ORDER BY r.participant_id",
+            (round_id,),
+        )
+        found: dict[int, tuple[str, dict[str, Any]]] = {}
+        for r in rows:
+            _qid, answers = found.setdefault(r["participant_id"], (r["questionnaire_id"], {}))
+            if r["question_id"] is not None:
+                answers[r["question_id"]] = json.loads(r["value"])
+        return [(pid, qid, answers) for pid, (qid, answers) in found.items()]
