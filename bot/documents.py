@@ -90,7 +90,8 @@ def order_docx(organisation: str, programme: str, pairs: list[PairRow], locale: 
     return out.getvalue()
 
 
-def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[object]]) -> None:
+def write_sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[object]]) -> None:
+    """A sheet with a bold header row, widths fitted to the text, wrapped cells and a frozen header."""
     sheet = workbook.create_sheet(title[:31])
     sheet.append(headers)
     for cell in sheet[1]:
@@ -98,7 +99,7 @@ def _sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[o
     for row in rows:
         sheet.append(row)
     for column, header in enumerate(headers, 1):
-        values = [str(header)] + [str(r[column - 1]) for r in rows]
+        values = [str(header)] + [str(r[column - 1]) for r in rows if column <= len(r)]
         longest = max(len(line) for v in values for line in v.split("\n"))
         sheet.column_dimensions[get_column_letter(column)].width = min(60, max(8, longest + 2))
     for row in sheet.iter_rows(min_row=2):
@@ -112,12 +113,12 @@ def lists_xlsx(programme: str, people: list[PersonRow], pairs: list[PairRow]) ->
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     yes, no = _("yes"), _("no")
-    _sheet(
+    write_sheet(
         workbook, _("Participants"),
         [_("Name"), _("Role"), _("Form of mentoring"), _("Minor"), _("State"), _("Pair")],
         [[p.name, p.role, p.form, yes if p.minor else no, p.state, "\n".join(p.partners)] for p in people],
     )
-    _sheet(
+    write_sheet(
         workbook, _("Pairs and groups"),
         [_("No."), _("Mentor"), _("Mentees"), _("Number of mentees"), _("Form of mentoring"), _("Approved"),
          _("Start"), _("End")],

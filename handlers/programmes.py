@@ -114,10 +114,11 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
     kb.button(text=_("Meetings"), callback_data=ProgrammeCb(action="meetings", programme=programme.id))
     kb.button(text=_("Group final meeting"),
               callback_data=ProgrammeCb(action="group_final", programme=programme.id))
+    kb.button(text=_("Survey results"), callback_data=ProgrammeCb(action="results", programme=programme.id))
     kb.button(text=_("Announcement"), callback_data=ProgrammeCb(action="announce", programme=programme.id))
     kb.button(text=_("Start again for a new year"),
               callback_data=ProgrammeCb(action="next_year", programme=programme.id))
-    kb.adjust(1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1)
+    kb.adjust(1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1)
     return text, kb.as_markup()
 
 
