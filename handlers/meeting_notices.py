@@ -159,28 +159,32 @@ async def _reminders(
     return out
 
 
+def log_buttons(meeting: Meeting) -> InlineKeyboardMarkup:
+    """Held / Not held / It was moved, for this version of the meeting (the mentor's log prompt)."""
+
+    def cb(action: str) -> str:
+        return MeetingCb(action=action, meeting=meeting.id, version=meeting.version).pack()
+
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=_("Held"), callback_data=cb("log_held")),
+         InlineKeyboardButton(text=_("Not held"), callback_data=cb("log_not_held"))],
+        [InlineKeyboardButton(text=_("It was moved"), callback_data=cb("move"))],
+    ])
+
+
 async def _log_prompt(
     repos: Repositories, i18n: I18n, meeting: Meeting, people: Audience
 ) -> list[OutboxMessage]:
     at = log_prompt_time(meeting.starts_at, meeting.minutes, people.settings, people.timezone)
     out = []
     for mentor in people.mentors:
-        def markup() -> InlineKeyboardMarkup:
-            def cb(action: str) -> str:
-                return MeetingCb(action=action, meeting=meeting.id, version=meeting.version).pack()
-
-            return InlineKeyboardMarkup(inline_keyboard=[
-                [InlineKeyboardButton(text=_("Held"), callback_data=cb("log_held")),
-                 InlineKeyboardButton(text=_("Not held"), callback_data=cb("log_not_held"))],
-                [InlineKeyboardButton(text=_("It was moved"), callback_data=cb("move"))],
-            ])
-
         message = await queued_in_language(
             repos, i18n, mentor.user_id,
             lambda: _("How did the {step} of «{programme}» ({when}) go?").format(
                 step=step_label(meeting.step), programme=people.programme.title,
                 when=when_text(meeting.starts_at, people.timezone, _locale())),
-            kind=LOG_PROMPT, ref=meeting.id, dedupe=f"log:{meeting.id}:v{meeting.version}", markup=markup,
+            kind=LOG_PROMPT, ref=meeting.id, dedupe=f"log:{meeting.id}:v{meeting.version}",
+            markup=lambda: log_buttons(meeting),
         )
         out.append(replace(message, not_before=at))
     return out

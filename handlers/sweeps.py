@@ -33,7 +33,7 @@ from bot.callbacks import MeetingCb
 from bot.clock import Clock
 from bot.labels import step_label
 from dialogs.meeting_plan import Done, MeetingSettings, due_by, in_holidays, next_step, out_of_quiet_hours
-from handlers.meeting_notices import LOG_PROMPT, when_text
+from handlers.meeting_notices import LOG_PROMPT, log_buttons, when_text
 from handlers.notices import queued_in_language
 from storage.models import Meeting, MeetingStatus, OutboxMessage, Pair, Participant, Programme
 from storage.repos import Repositories
@@ -236,21 +236,11 @@ async def _not_logged(ctx: _Context, state: PairState, mentor: Participant, resu
     key = f"late-log:{meeting.id}:v{meeting.version}"
     nudged = await ctx.repos.meetings.queued_at(key)
     if nudged is None:
-        def markup() -> InlineKeyboardMarkup:
-            def cb(action: str) -> str:
-                return MeetingCb(action=action, meeting=meeting.id, version=meeting.version).pack()
-
-            return InlineKeyboardMarkup(inline_keyboard=[
-                [InlineKeyboardButton(text=_("Held"), callback_data=cb("log_held")),
-                 InlineKeyboardButton(text=_("Not held"), callback_data=cb("log_not_held"))],
-                [InlineKeyboardButton(text=_("It was moved"), callback_data=cb("move"))],
-            ])
-
         message = await queued_in_language(
             ctx.repos, ctx.i18n, mentor.user_id,
             lambda: _("The {step} of «{programme}» ({when}) is not logged yet. How did it go?").format(
                 step=step_label(meeting.step), programme=programme.title, when=_when(meeting.starts_at, ctx)),
-            kind=LOG_PROMPT, ref=meeting.id, dedupe=key, markup=markup,
+            kind=LOG_PROMPT, ref=meeting.id, dedupe=key, markup=lambda: log_buttons(meeting),
         )
         result.log_nudges += await _queue(ctx, [message])
         return
