@@ -23,6 +23,7 @@ from bot.outbox import Outbox
 from dialogs.schema import Registry
 from handlers import get_routers
 from handlers.announcements import ANNOUNCEMENT_KIND, report_when_delivered
+from handlers.completion import retention_sweep
 from handlers.digest_compose import run_digests
 from handlers.surveys import survey_sweep
 from handlers.sweeps import sweep
@@ -36,6 +37,7 @@ UPDATE_CLAIMS_KEPT = timedelta(days=2)
 SWEEP_MINUTES = 5  # late and stuck pairs
 DIGEST_MINUTES = 5  # coordinators' digests that became due
 OUTBOX_WAKE_SECONDS = 30  # reminders become due between two new messages
+RETENTION_HOURS = 24  # personal data of closed programmes past their retention is deleted daily
 
 
 def create_bot(settings: Settings) -> Bot:
@@ -95,7 +97,8 @@ def create_scheduler(
     questionnaires: Registry | None = None,
 ) -> AsyncIOScheduler:
     """Background jobs: pruning of old update claims; with the dispatcher's i18n, clock and outbox, the
-    sweep for late and stuck pairs (`handlers.sweeps`), the digests, the surveys' invitations and reminders
+    sweep for late and stuck pairs (`handlers.sweeps`), the digests, the daily retention job
+    (`handlers.completion`), the surveys' invitations and reminders
     (`handlers.surveys`, with the questionnaires) and the outbox's wake-up, so that reminders written in the
     database are sent when due. The jobs only wake the sender; what is due is in the outbox."""
     scheduler = AsyncIOScheduler(timezone="UTC")
@@ -122,6 +125,11 @@ def create_scheduler(
                 outbox.wake()
 
         scheduler.add_job(run_digest_job, "interval", minutes=DIGEST_MINUTES, next_run_time=utcnow(),
+                          coalesce=True, max_instances=1)
+        async def run_retention_job() -> None:
+            await retention_sweep(repos, job_clock)
+
+        scheduler.add_job(run_retention_job, "interval", hours=RETENTION_HOURS, next_run_time=utcnow(),
                           coalesce=True, max_instances=1)
         if questionnaires is not None:
             async def run_survey_job() -> None:

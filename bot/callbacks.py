@@ -188,3 +188,26 @@ class SurveyCb(CallbackData, prefix="sv"):
 
     round: int
     participant: int
+
+
+class CompletionCb(CallbackData, prefix="cp"):
+    """Completing a programme: the screen, award toggles (mentors / pairs, paged), letters, closing."""
+
+    action: str  # screen | mentors | pairs | award_m | award_p | letters | ask_close | close
+    programme: int
+    item: int = 0  # the mentor's participant id or the pair id of a toggle
+    page: int = 0
+
+
+class MentorBaseCb(CallbackData, prefix="mb"):
+    """A mentor's answer whether they stay in the organisation's long-term mentor base."""
+
+    action: str  # y(es) | n(o)
+    participant: int
+
+
+class SurveyDeptCb(CallbackData, prefix="sd"):
+    """A department's survey results of all its schools: the screen, the spreadsheet or the charts."""
+
+    action: str  # open | xlsx | png
+    org: int

@@ -12,6 +12,7 @@ from io import BytesIO
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from docx import Document
+from docx.document import Document as DocxDocument
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from openpyxl import Workbook
@@ -129,3 +130,51 @@ def lists_xlsx(programme: str, people: list[PersonRow], pairs: list[PairRow]) ->
     out = BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One thank-you letter: whom it thanks and for what (texts already translated)."""
+
+    award: str  # e.g. "Mentor of the year"
+    names: tuple[str, ...]  # the mentor, or the pair's mentor and mentees
+
+
+def thank_you_docx(organisation: str, programme: str, letters: list[Letter], on: date, locale: str) -> bytes:
+    """Thank-you letters, one page each: the organisation, the award, the name(s), the programme, the date
+    and a line for the head's signature."""
+    doc = Document()
+    style = doc.styles["Normal"]
+    style.font.name = "Times New Roman"
+    style.font.size = Pt(14)
+    for number, letter in enumerate(letters):
+        if number:
+            doc.add_page_break()
+        _letter_page(doc, organisation, programme, letter, format_date(on, format="long", locale=locale))
+    out = BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _centred(doc: DocxDocument, text: str, *, bold: bool = False, size: int | None = None) -> None:
+    paragraph = doc.add_paragraph()
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    run = paragraph.add_run(text)
+    run.bold = bold
+    if size:
+        run.font.size = Pt(size)
+
+
+def _letter_page(doc: DocxDocument, organisation: str, programme: str, letter: Letter, on: str) -> None:
+    _centred(doc, organisation, bold=True)
+    _centred(doc, _("LETTER OF THANKS"), bold=True, size=24)
+    _centred(doc, letter.award, bold=True, size=18)
+    for name in letter.names:
+        _centred(doc, name, bold=True, size=16)
+    doc.add_paragraph(_(
+        "{organisation} sincerely thanks you for your work in the mentoring programme «{programme}»: for "
+        "the time, the care and the experience you shared, and for the results achieved together."
+    ).format(organisation=organisation, programme=programme))
+    doc.add_paragraph()
+    doc.add_paragraph(_("Date: {date}").format(date=on))
+    doc.add_paragraph(_("Head of the organisation ____________ / ____________"))

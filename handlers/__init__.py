@@ -10,6 +10,7 @@ from handlers import (
     approval,
     bases,
     common,
+    completion,
     consent,
     coordinator,
     departments,
@@ -32,6 +33,7 @@ from handlers import (
     scheduling,
     start,
     survey_results,
+    survey_settings,
     surveys,
 )
 
@@ -55,6 +57,7 @@ def get_routers() -> list[Router]:
         scheduling.router(),
         surveys.router(),
         survey_results.router(),
+        survey_settings.router(),
         meeting_log.router(),
         meeting_admin.router(),
         announcements.router(),
@@ -66,5 +69,6 @@ def get_routers() -> list[Router]:
         mydata.router(),
         questionnaire.router(),
         digest.router(),
+        completion.router(),
         fallback.router(),
     ]

@@ -64,6 +64,20 @@ async def programme_for_button(
     return programme
 
 
+async def programme_to_change(
+    call: CallbackQuery, programme_id: int, settings: Settings, repos: Repositories
+) -> Programme | None:
+    """The button's programme if the person may manage it and it is not closed: every action that would
+    change a programme (links, joining, matching and approval, meetings, announcements, the preference
+    survey, observers) asks here, so a closed programme stays archived read-only. Otherwise they are told
+    why not."""
+    programme = await programme_for_button(call, programme_id, settings, repos)
+    if programme is not None and await repos.completion.closed_at(programme.id) is not None:
+        await refuse(call, closed_programme_text())
+        return None
+    return programme
+
+
 Screen = tuple[str, InlineKeyboardMarkup | None]
 
 
@@ -90,6 +104,12 @@ def coordinators_only_text() -> str:
         "This is for coordinators of mentoring programmes. If your organisation made you a "
         "coordinator, open the invite link the administrator sent you."
     )
+
+
+def closed_programme_text() -> str:
+    """What a coordinator reads on an action that would change a closed programme."""
+    return _("This programme is closed: it is kept read-only. Its cards, results and documents can still "
+             "be viewed, but nothing in it can be changed.")
 
 
 def no_programme_access_text() -> str:

@@ -27,6 +27,7 @@ from handlers.access import (
     managed_programme,
     no_programme_access_text,
     programme_for_button,
+    programme_to_change,
     refuse,
     show_in_place,
 )
@@ -134,7 +135,7 @@ async def on_segment(
     repos: Repositories,
 ) -> None:
     """Ask for the text of the announcement to the chosen segment."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     segment = callback_data.segment
@@ -234,7 +235,7 @@ async def on_send(
     repos: Repositories, i18n: I18n, outbox: Outbox,
 ) -> None:
     """Queue the previewed announcement once; a repeated or stale tap sends nothing."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     data = await state.get_data()

@@ -17,7 +17,7 @@ from bot.documents import PairRow, PersonRow, lists_xlsx, order_docx
 from bot.labels import form_label, role_label, state_label
 from bot.outbox import Outbox
 from dialogs.schema import Registry
-from handlers.access import programme_for_button, show_in_place
+from handlers.access import programme_for_button, programme_to_change, show_in_place
 from handlers.matching import _back_to_overview, _button, overview, stale_text
 from handlers.notices import queued_in_language
 from storage.models import MatchProposal, OutboxMessage, Participant, Programme, ProposalStatus, Role
@@ -31,7 +31,7 @@ PAIR_KIND = "pair"
 async def on_ask(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                  repos: Repositories) -> None:
     """Confirm before the accepted pairs become active and people are told."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     accepted = await repos.pairs.proposals(programme.id, ProposalStatus.ACCEPTED)
@@ -112,7 +112,7 @@ async def _mentee_messages(repos: Repositories, i18n: I18n, programme: Programme
 async def on_approve(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                      repos: Repositories, questionnaires: Registry, i18n: I18n, outbox: Outbox) -> None:
     """The accepted pairs become active; the messages are queued in the same transaction; documents sent."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     accepted = await repos.pairs.proposals(programme.id, ProposalStatus.ACCEPTED)

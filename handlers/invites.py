@@ -27,6 +27,10 @@ async def usable_invite(
         raise InviteProblem(
             _("This link is not valid. Check that it was copied whole, or ask the coordinator for a new one.")
         )
+    if invite.programme_id is not None and await repos.completion.closed_at(invite.programme_id) is not None:
+        raise InviteProblem(
+            _("This mentoring programme has been completed and closed: its links no longer work.")
+        )
     if invite.revoked_at is not None:
         raise InviteProblem(_("This link was revoked by the coordinator. Please ask them for a new one."))
     if utcnow() >= invite.expires_at:

@@ -20,7 +20,7 @@ from bot.config import Settings
 from bot.labels import form_label
 from dialogs.schema import Registry
 from handlers import pairing
-from handlers.access import page_nav, page_of, programme_for_button, programme_screen, show_in_place
+from handlers.access import page_nav, page_of, programme_screen, programme_to_change, show_in_place
 from storage.models import MatchProposal, Programme, ProposalStatus
 from storage.repos import Repositories
 
@@ -116,7 +116,7 @@ async def on_view(call: CallbackQuery, callback_data: MatchCb | ProgrammeCb, bot
 async def on_run(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                  repos: Repositories, questionnaires: Registry) -> None:
     """Run the engine for everyone not accepted or paired yet; decisions taken are kept."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     proposed, unmatched = await pairing.run(repos, questionnaires, programme.id)
@@ -171,7 +171,7 @@ async def on_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, setting
 async def _proposal_for(call: CallbackQuery, callback_data: MatchCb, settings: Settings,
                         repos: Repositories) -> tuple[Programme, MatchProposal] | None:
     """The programme and the proposal a button names, if the person runs it and it is still there."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return None
     proposal = await repos.pairs.proposal(callback_data.item)
@@ -263,7 +263,7 @@ async def on_decide(call: CallbackQuery, callback_data: MatchCb, bot: Bot, setti
 async def on_accept_all(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                         repos: Repositories, questionnaires: Registry) -> None:
     """Ask before accepting every proposal; «ally» accepts them."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     if callback_data.action == "ally":

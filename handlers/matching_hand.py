@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.labels import form_label
 from dialogs.schema import Registry
 from handlers import pairing
-from handlers.access import page_nav, page_of, programme_for_button, show_in_place
+from handlers.access import page_nav, page_of, programme_for_button, programme_to_change, show_in_place
 from handlers.matching import (
     PER_PAGE,
     _back_to_overview,
@@ -133,7 +133,7 @@ async def _unpaired_mentees(repos: Repositories, pool: pairing.Pool, programme: 
 async def on_by_hand(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                      repos: Repositories, questionnaires: Registry) -> None:
     """Pair by hand, step 1: the mentee."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     pool = await pairing.load_pool(repos, questionnaires, programme.id)
@@ -159,7 +159,7 @@ async def _taken_places(repos: Repositories, programme: Programme) -> dict[int, 
 async def on_pick_mentor(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                          repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
     """Pair by hand, step 2: a ready mentor of the mentee's form with a free place."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     pool = await pairing.load_pool(repos, questionnaires, programme.id)
@@ -194,7 +194,7 @@ async def on_pick_mentor(call: CallbackQuery, callback_data: MatchCb, bot: Bot, 
 async def on_pair(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings: Settings,
                   repos: Repositories, questionnaires: Registry, i18n: I18n) -> None:
     """Pair by hand, done: an accepted pair made by the coordinator."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     pool = await pairing.load_pool(repos, questionnaires, programme.id)

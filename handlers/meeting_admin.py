@@ -34,6 +34,7 @@ from handlers.access import (
     page_number,
     page_of,
     programme_for_button,
+    programme_to_change,
     refuse,
     show_in_place,
 )
@@ -464,7 +465,7 @@ async def on_settings(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, s
                       settings: Settings, repos: Repositories, i18n: I18n) -> None:
     """set_home, set_menu, set_val: the settings screen, one setting's choices, a choice saved."""
     programme_id, rest = _parts(callback_data.value)
-    programme = await programme_for_button(call, programme_id, settings, repos)
+    programme = await programme_to_change(call, programme_id, settings, repos)
     if programme is None:
         return
     if await state.get_state() == MeetingAdmin.holidays.state:
@@ -492,7 +493,7 @@ async def on_holidays(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, s
                       settings: Settings, repos: Repositories, i18n: I18n) -> None:
     """hol_list, hol_add, hol_del: the holidays, the question to add some, a removal."""
     programme_id, rest = _parts(callback_data.value)
-    programme = await programme_for_button(call, programme_id, settings, repos)
+    programme = await programme_to_change(call, programme_id, settings, repos)
     if programme is None:
         return
     if callback_data.action == "hol_add":

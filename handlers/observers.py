@@ -22,6 +22,7 @@ from bot.roles import refresh_menu
 from bot.states import NoteWriting
 from handlers.access import (
     programme_for_button,
+    programme_to_change,
     refuse,
     show_in_place,
 )
@@ -123,7 +124,7 @@ async def on_link(
     i18n: I18n,
 ) -> None:
     """Send the observer link and its QR code; "rn" revokes the current link first."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     if programme is None or org is None:
         return

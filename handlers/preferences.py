@@ -27,8 +27,8 @@ from bot.config import Settings
 from bot.labels import form_label, role_label
 from bot.outbox import Outbox
 from handlers.access import (
-    programme_for_button,
     programme_screen,
+    programme_to_change,
     refuse,
     show_in_place,
 )
@@ -202,7 +202,7 @@ async def on_ask(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """Confirm before the survey is opened or closed."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     opening = callback_data.action == "prefs_ask_open"
@@ -237,7 +237,7 @@ async def on_open_survey(
     i18n: I18n, outbox: Outbox,
 ) -> None:
     """Open the programme's survey once; every respondent's choice is queued in the same transaction."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     messages = [
@@ -265,7 +265,7 @@ async def on_close(
     i18n: I18n,
 ) -> None:
     """Close the survey: the choices stay as saved."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     if not await repos.preferences.close(programme.id):
@@ -280,7 +280,7 @@ async def on_remind(
     i18n: I18n, outbox: Outbox,
 ) -> None:
     """Queue the choice again for everyone asked who has not saved one."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     if not await repos.preferences.is_open(programme.id):

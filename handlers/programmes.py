@@ -20,8 +20,8 @@ from handlers.access import (
     managed_organisations,
     page_number,
     paged_markup,
-    programme_for_button,
     programme_screen,
+    programme_to_change,
     show_in_place,
 )
 from handlers.invite_links import long_date, revoke_links, send_links
@@ -118,7 +118,8 @@ async def _card(repos: Repositories, i18n: I18n, programme: Programme) -> tuple[
     kb.button(text=_("Announcement"), callback_data=ProgrammeCb(action="announce", programme=programme.id))
     kb.button(text=_("Start again for a new year"),
               callback_data=ProgrammeCb(action="next_year", programme=programme.id))
-    kb.adjust(1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1)
+    kb.button(text=_("Completion"), callback_data=ProgrammeCb(action="complete", programme=programme.id))
+    kb.adjust(1, 1, 1, 1, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1)
     return text, kb.as_markup()
 
 
@@ -138,7 +139,7 @@ async def on_links(
     i18n: I18n,
 ) -> None:
     """The active mentor and mentee links with their QR codes (issued when there are none)."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     if programme is None or org is None:
         return
@@ -150,7 +151,7 @@ async def on_ask(
     call: CallbackQuery, callback_data: ProgrammeCb, bot: Bot, settings: Settings, repos: Repositories
 ) -> None:
     """Confirm before new links replace the current ones, or before they are revoked."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     if programme is None:
         return
     renew = callback_data.action == "ask_renew"
@@ -178,7 +179,7 @@ async def on_revoke(
     i18n: I18n,
 ) -> None:
     """Revoke the active links; with "renew", issue and send new ones."""
-    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    programme = await programme_to_change(call, callback_data.programme, settings, repos)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     if programme is None or org is None:
         return

@@ -38,7 +38,13 @@ from bot.labels import step_label
 from bot.outbox import Outbox
 from bot.states import MoveAsking, Scheduling
 from dialogs.meeting_plan import GROUP_FINAL, Done, local_moment, next_step
-from handlers.access import managed_programme, programme_for_button, refuse, show_in_place
+from handlers.access import (
+    managed_programme,
+    programme_for_button,
+    programme_to_change,
+    refuse,
+    show_in_place,
+)
 from handlers.calendar_kb import Bounds, calendar_markup, parse_day, parse_month
 from handlers.meeting_notices import compose_cancelled, compose_scheduled, ics_file, when_text
 from handlers.notices import queued_in_language
@@ -815,7 +821,7 @@ async def on_group_final_new(call: CallbackQuery, callback_data: MeetingCb, bot:
     """Schedule the group final meeting: the same steps as a pair's meeting."""
     value = callback_data.value
     programme_id = int(value) if value.isdigit() and len(value) < 12 else 0
-    programme = await programme_for_button(call, programme_id, settings, repos)
+    programme = await programme_to_change(call, programme_id, settings, repos)
     if programme is None:
         return
     finals = await repos.meetings.group_finals(programme.id)

@@ -223,7 +223,7 @@ async def test_card_links_renewed_and_revoked(
     assert maria.buttons() == [
         "Invite links", "New links", "Revoke links", "All programmes", "Mentees (0)", "Mentors (1)",
         "Observers", "Preference survey", "Matching and pairs", "Meetings", "Group final meeting",
-        "Survey results", "Announcement", "Start again for a new year",
+        "Survey results", "Announcement", "Start again for a new year", "Completion",
     ]
 
     await maria.click("Invite links")

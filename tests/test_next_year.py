@@ -206,3 +206,19 @@ async def test_a_minor_mentor_agrees_and_a_parent_is_asked_again(
     assert "Dasha Orlova wants to take part in the mentoring programme «Вместе по лестнице успеха 2027/28»" \
         in dasha.last_text
     assert await repos.responses.of_participant(joined.id) == []  # nothing was submitted last year
+
+
+async def test_long_term_base_decides_who_is_asked_first(repos: Repositories) -> None:
+    """Mentors who agreed to stay in the long-term base are asked first; those who declined are not asked."""
+    sch = await school(repos)
+    ids = []
+    for n, name in enumerate(("Анна А", "Борис Б", "Вера В")):
+        mentor = await repos.participants.enrol(sch.programme.id, 30_000 + n, Role.MENTOR, "pupil_pupil",
+                                                name, False, "v1")
+        ids.append(mentor.id)
+    for participant_id, decision in ((ids[0], "declined"), (ids[2], "agreed")):
+        await repos.db.execute(
+            "INSERT INTO mentor_base (participant_id, programme_id, decision, asked_at) "
+            "VALUES (?, ?, ?, 'x')",
+            (participant_id, sch.programme.id, decision))
+    assert [m.id for m in await repos.carry_over.mentors(sch.programme.id)] == [ids[2], ids[1]]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage.db import Database
 from storage.repos.announcements import AnnouncementRepo
 from storage.repos.carry_over import CarryOverRepo
+from storage.repos.completion import CompletionRepo
 from storage.repos.digests import DigestRepo
 from storage.repos.invites import InviteRepo
 from storage.repos.meetings import MeetingRepo
@@ -44,3 +45,4 @@ class Repositories:
         self.meetings = MeetingRepo(db, self.outbox)
         self.surveys = SurveyRepo(db, self.outbox)
         self.digests = DigestRepo(db, self.outbox)
+        self.completion = CompletionRepo(db, self.outbox)

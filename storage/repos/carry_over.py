@@ -43,10 +43,13 @@ class CarryOverRepo:
         self.db = db
 
     async def mentors(self, programme_id: int) -> list[Participant]:
-        """The mentors to ask: the programme's active mentors."""
+        """The mentors to ask: the programme's active mentors, those who agreed to stay in the long-term
+        mentor base first; those who declined it are not asked again."""
         rows = await self.db.fetchall(
-            "SELECT * FROM participants WHERE programme_id = ? AND role = 'mentor' AND status = 'active' "
-            "ORDER BY id",
+            "SELECT p.* FROM participants p LEFT JOIN mentor_base b ON b.participant_id = p.id "
+            "WHERE p.programme_id = ? AND p.role = 'mentor' AND p.status = 'active' "
+            "AND COALESCE(b.decision, '') != 'declined' "
+            "ORDER BY b.decision = 'agreed' DESC, p.id",
             (programme_id,),
         )
         return [_participant(r) for r in rows]
