@@ -15,7 +15,7 @@ matplotlib.use("Agg")  # no display: files only
 
 import matplotlib.pyplot as plt
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from bot.documents import write_sheet
 from bot.labels import form_label
@@ -112,3 +112,43 @@ def chart_png(questionnaire: Questionnaire, summary: Summary, locale: str) -> by
     finally:
         plt.close(fig)
 
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    """A sheet title: at most 31 characters, none of []:*?/\\, unique in the workbook."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in name).strip()[:28] or "-"
+    title, n = cleaned, 1
+    while title.lower() in taken:
+        n += 1
+        title = f"{cleaned} {n}"
+    taken.add(title.lower())
+    return title
+
+
+def _summary_rows(registry: Registry, title: str, summary: Summary, locale: str) -> list[list[object]]:
+    rate = round(100 * summary.response_rate, 1)
+    rows: list[list[object]] = [[title, _("Response rate, %"), summary.answered, rate]]
+    for item in summary.items:
+        text = _question_text(registry.get(item.questionnaire_id), item.question_id, locale)
+        value = item.mean if item.kind is QuestionType.SCALE else _("yes: {share}%").format(
+            share=item.yes_percent)
+        rows.append([title, text, item.count, value])
+    return rows
+
+
+def department_xlsx(
+    department: str, registry: Registry, overall: Sequence[tuple[str, Summary]], changes: Sequence[Change],
+    schools: Sequence[tuple[str, Sequence[tuple[str, Sequence[tuple[str, Summary]]]]]], locale: str,
+) -> bytes:
+    """«All schools»: the overall sheets as for one programme (every school's answers together), then one
+    sheet per school with each programme's response rates and item means."""
+    workbook = load_workbook(BytesIO(results_xlsx(department, registry, overall, changes, locale)))
+    taken = {name.lower() for name in workbook.sheetnames}
+    headers = [_("Programme"), _("Survey"), _("Question"), _("Answers"), _("Mean")]
+    for school, programmes in schools:
+        rows = [[programme, *row] for programme, summaries in programmes for title, summary in summaries
+                for row in _summary_rows(registry, title, summary, locale)]
+        write_sheet(workbook, _sheet_name(school, taken), headers, rows)
+    out = BytesIO()
+    workbook.save(out)
+    return out.getvalue()

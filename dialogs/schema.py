@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -130,6 +130,18 @@ class Registry:
     def __init__(self, questionnaires: list[Questionnaire]) -> None:
         self.by_id = {q.id: q for q in questionnaires}
         self._by_kind = {(q.kind, q.role, f): q for q in questionnaires for f in q.forms}
+        # An assessment asks only the parameters a programme chose: every such version is known by id, so a
+        # response to one finds its questions (after a restart too).
+        for q in questionnaires:
+            for variant in _assessment_variants(q):
+                self.by_id[variant.id] = variant
+
+    def assessment(self, q: Questionnaire, params: tuple[str, ...] | None) -> Questionnaire:
+        """The assessment with only the chosen parameters' questions (the file itself for all or none)."""
+        chosen = [p for p in q.params() if params is None or p in params]
+        if not chosen or len(chosen) == len(q.params()):
+            return q
+        return self.by_id[_variant_id(q, chosen)]
 
     def get(self, questionnaire_id: str) -> Questionnaire | None:
         """The questionnaire with this id."""
@@ -142,6 +154,21 @@ class Registry:
     def survey(self, kind: Kind, role: Role, form: str) -> Questionnaire | None:
         """The survey of a kind for a mentor or mentee of a form (None when the project has none)."""
         return self._by_kind.get((kind, role, form))
+
+
+def _variant_id(q: Questionnaire, params: list[str]) -> str:
+    return q.id + "~" + "+".join(params)
+
+
+def _assessment_variants(q: Questionnaire) -> list[Questionnaire]:
+    """Every version of an assessment asking a proper, non-empty subset of its parameters."""
+    params = q.params() if q.kind is Kind.ASSESSMENT else []
+    found = []
+    for mask in range(1, 2 ** len(params) - 1):
+        chosen = [p for i, p in enumerate(params) if mask >> i & 1]
+        questions = tuple(x for x in q.questions if x.param is None or x.param in chosen)
+        found.append(replace(q, id=_variant_id(q, chosen), questions=questions))
+    return found
 
 
 def load_registry(folder: Path = QUESTIONNAIRES_DIR) -> Registry:

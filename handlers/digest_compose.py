@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 DIGEST_KIND = "digest"
 COMING_DAYS = 7
 CHANGES = ("participants", "submitted", "held")  # totals whose growth since the last digest is reported
-STUCK = ("parent_pending", "not_submitted", "without_pair", "overdue", "repair")
+STUCK = ("parent_pending", "not_submitted", "without_pair", "overdue", "repair", "surveys")
 ORDER = ("participants", "submitted", "held", "parent_pending", "not_submitted", "without_pair", "overdue",
-         "repair", "coming")
+         "repair", "surveys", "coming")
 MESSAGE_LIMIT = 4096
 BUTTON_PROGRAMMES = 20  # programmes that get buttons (a keyboard holds at most 100)
 
@@ -128,6 +128,8 @@ async def build(repos: Repositories, user_id: int, timezone: str, day: date, now
     counts = await repos.digests.counts([p.id for p in programmes], now, now + timedelta(days=COMING_DAYS))
     for pid, overdue in (await _overdue(repos, programmes, now, zones)).items():
         counts[pid]["overdue"] = overdue
+    for pid, _who in await repos.surveys.pending([p.id for p in programmes], now):  # surveys not answered
+        counts[pid]["surveys"] = counts[pid].get("surveys", 0) + 1
     last = await repos.digests.last(user_id)
     before = last.counts if last else {}
     schools = []
@@ -158,6 +160,7 @@ def _line(key: str, n: int) -> str:
         "overdue": ngettext("{n} pair with a meeting overdue (not scheduled or not logged)",
                             "{n} pairs with meetings overdue (not scheduled or not logged)", n),
         "repair": ngettext("{n} re-pair request", "{n} re-pair requests", n),
+        "surveys": ngettext("{n} survey not answered yet", "{n} surveys not answered yet", n),
         "coming": ngettext("{n} meeting in the next 7 days", "{n} meetings in the next 7 days", n),
     }
     return "• " + texts[key].format(n=n)
@@ -199,6 +202,9 @@ def digest_markup(digest: Digest) -> InlineKeyboardMarkup | None:
         if f.get("not_submitted"):
             row.append(_button(_("{n} · Remind").format(n=number),
                                DigestCb(action="remind", programme=pid, value=digest.period).pack()))
+        if f.get("surveys"):
+            row.append(_button(_("{n} · Remind of surveys").format(n=number),
+                               DigestCb(action="survey_remind", programme=pid, value=digest.period).pack()))
         state = next((s for s in ("parent_pending", "without_pair") if f.get(s)), "")
         row.append(_button(_("{n} · List").format(n=number),
                            BasesCb(action="l", programme=pid, role=Role.MENTEE, state=state).pack()))

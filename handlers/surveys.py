@@ -3,6 +3,12 @@
 - At the start of a pair's work, its mentor and mentees assess themselves (`assessment_before`).
 - When the pair's final meeting is held, they get the methodology's satisfaction survey, the programme-quality
   survey and the same self-assessment again (`assessment_after`), so the change can be shown.
+- During the period the programme chose on its survey settings screen (`handlers/survey_settings.py`), every
+  2 or 4 weeks or monthly, they get the short feedback survey: one round per slot, labelled with the slot's
+  first day (e.g. "2027-02-01"), open until the next slot.
+- The self-assessment asks only the parameters the programme chose: the survey is then a variant of the
+  assessment file with the other questions left out (`Registry.assessment`), and the response is of that
+  variant, so the runner, the review and the results see only the chosen questions.
 - Those who have not answered are reminded at most twice (3 and 7 days after the invitation), never in the
   quiet hours of the organisation's time zone.
 
@@ -14,19 +20,23 @@ responses of the round, run by the questionnaire runner (`handlers.questionnaire
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import SurveyCb
+from bot.callbacks import DigestCb, SurveyCb
 from bot.clock import Clock
+from bot.config import Settings
+from bot.outbox import Outbox
 from dialogs.meeting_plan import out_of_quiet_hours
 from dialogs.render import pick
-from dialogs.schema import Kind, Registry
+from dialogs.schema import Kind, Questionnaire, Registry
+from handlers.access import programme_for_button, refuse
 from handlers.notices import language_of, queued_in_language
 from handlers.questionnaire_screen import open_survey
 from storage.models import (
@@ -39,6 +49,7 @@ from storage.models import (
     SurveyRound,
 )
 from storage.repos import Repositories
+from storage.repos.surveys import SurveySettings
 
 SURVEY_KIND = "survey"  # the outbox kind of invitations and reminders (ref: the round)
 REMINDER_AFTER = (timedelta(days=3), timedelta(days=7))  # at most two reminders
@@ -50,6 +61,34 @@ QUESTIONNAIRE_KIND = {
     SurveyKind.QUALITY: Kind.QUALITY,
 }
 AT_THE_END = (SurveyKind.SATISFACTION, SurveyKind.QUALITY, SurveyKind.ASSESSMENT_AFTER)
+ASSESSMENTS = (SurveyKind.ASSESSMENT_BEFORE, SurveyKind.ASSESSMENT_AFTER)
+FEEDBACK_STEP = {"2w": 14, "4w": 28}  # days between feedback rounds ("month": the first of each month)
+DIGEST_REMIND_KIND = "survey_digest_remind"
+
+
+def survey_for(registry: Registry, kind: SurveyKind, person: Participant,
+               settings: SurveySettings) -> Questionnaire | None:
+    """The version of a survey a person answers (an assessment: with the programme's parameters)."""
+    q = registry.survey(QUESTIONNAIRE_KIND[kind], person.role, person.form)
+    if q is not None and kind in ASSESSMENTS:
+        return registry.assessment(q, settings.assess_params)
+    return q
+
+
+def feedback_slot(settings: SurveySettings, today: date) -> tuple[date, date] | None:
+    """The feedback round due on a local day: (its first day, the next round's first day), or None outside
+    the period or when feedback is off."""
+    start, end = settings.feedback_from, settings.feedback_to
+    if settings.feedback_every == "off" or start is None or end is None or not start <= today <= end:
+        return None
+    if settings.feedback_every == "month":
+        first = today.replace(day=1)
+        following = (first + timedelta(days=32)).replace(day=1)
+    else:
+        step = FEEDBACK_STEP[settings.feedback_every]
+        first = start + timedelta(days=(today - start).days // step * step)
+        following = first + timedelta(days=step)
+    return first, min(following, end + timedelta(days=1))
 
 
 @dataclass
@@ -68,16 +107,18 @@ def _answer_button(survey_round: SurveyRound, participant: Participant) -> Inlin
 
 async def invite(
     repos: Repositories, i18n: I18n, registry: Registry, programme: Programme, kind: SurveyKind, label: str,
-    people: list[Participant], now: datetime, by: int | None = None,
+    people: list[Participant], now: datetime, by: int | None = None, closes_at: datetime | None = None,
 ) -> tuple[SurveyRound, int]:
     """Ask the people to answer a round of a survey (opened if new); those already asked are not asked
     again. Each gets the version of their role and form, in their language, with an Answer button.
     Returns the round and how many were newly asked."""
 
+    settings = await repos.surveys.settings(programme.id)
+
     async def compose(survey_round: SurveyRound) -> list[tuple[int, OutboxMessage]]:
         out = []
         for person in people:
-            q = registry.survey(QUESTIONNAIRE_KIND[kind], person.role, person.form)
+            q = survey_for(registry, kind, person, settings)
             if q is None or person.status is not ParticipantStatus.ACTIVE:
                 continue
             locale = await language_of(repos, i18n, person.user_id)
@@ -92,7 +133,7 @@ async def invite(
             out.append((person.id, message))
         return out
 
-    return await repos.surveys.invite(programme.id, kind, label, by, compose, now)
+    return await repos.surveys.invite(programme.id, kind, label, by, compose, now, closes_at)
 
 
 async def on_open(
@@ -112,7 +153,8 @@ async def on_open(
     if survey_round.closes_at is not None and clock.now() >= survey_round.closes_at:
         await call.answer(_("This survey is closed."), show_alert=True)
         return
-    q = questionnaires.survey(QUESTIONNAIRE_KIND[survey_round.kind], participant.role, participant.form)
+    q = survey_for(questionnaires, survey_round.kind, participant, await repos.surveys.settings(
+        survey_round.programme_id))
     if q is None:
         await call.answer(_("This survey is no longer available."), show_alert=True)
         return
@@ -137,8 +179,10 @@ async def survey_sweep(repos: Repositories, i18n: I18n, registry: Registry, cloc
         programme = await repos.programmes.get(programme_id)
         if programme is None:
             continue
+        everyone: dict[int, Participant] = {}
         for pair in await repos.pairs.active(programme.id):
             people = await _pair_people(repos, pair.mentor_id, pair.mentee_ids)
+            everyone.update((p.id, p) for p in people)
             kinds: list[tuple[SurveyKind, str]] = [(SurveyKind.ASSESSMENT_BEFORE, "start")]
             meetings = await repos.meetings.of_pair(pair.id)
             if any(m.step == "final" and m.status is MeetingStatus.HELD for m in meetings):
@@ -146,17 +190,44 @@ async def survey_sweep(repos: Repositories, i18n: I18n, registry: Registry, cloc
             for kind, label in kinds:
                 _round, asked = await invite(repos, i18n, registry, programme, kind, label, people, now)
                 count.invited += asked
+        count.invited += await _feedback(repos, i18n, registry, programme, list(everyone.values()), now)
         count.reminded += await _remind(repos, i18n, programme, now)
+    # Programmes without active pairs (a closed one's end surveys) still remind those who have not answered.
+    active = set(await repos.meetings.programmes_with_active_pairs())
+    for programme_id in await repos.surveys.programmes_awaiting_answers():
+        programme = await repos.programmes.get(programme_id)
+        if programme_id not in active and programme is not None:
+            count.reminded += await _remind(repos, i18n, programme, now)
     return count
+
+
+async def _timezone(repos: Repositories, programme: Programme) -> str:
+    org = await repos.organisations.get(programme.organisation_id)
+    return org.timezone if org else "Europe/Moscow"
+
+
+async def _feedback(repos: Repositories, i18n: I18n, registry: Registry, programme: Programme,
+                    people: list[Participant], now: datetime) -> int:
+    """The feedback round of the current slot, to the mentors and mentees of the active pairs."""
+    tz = await _timezone(repos, programme)
+    slot = feedback_slot(await repos.surveys.settings(programme.id), now.astimezone(ZoneInfo(tz)).date())
+    if slot is None or not people:
+        return 0
+    first, following = slot
+    closes_at = datetime.combine(following, time(0, 0), ZoneInfo(tz)).astimezone(now.tzinfo)
+    _round, asked = await invite(repos, i18n, registry, programme, SurveyKind.FEEDBACK, first.isoformat(),
+                                 people, now, closes_at=closes_at)
+    return asked
 
 
 async def _remind(repos: Repositories, i18n: I18n, programme: Programme, now: datetime) -> int:
     """Queue the first or second reminder for each invited person who has not submitted, when due."""
-    org = await repos.organisations.get(programme.organisation_id)
-    tz = org.timezone if org else "Europe/Moscow"
+    tz = await _timezone(repos, programme)
     settings = await repos.meetings.settings(programme.id)
     queued = 0
     for survey_round in await repos.surveys.of_programme(programme.id):
+        if survey_round.closes_at is not None and survey_round.closes_at <= now:
+            continue
         answered = await repos.surveys.submitted(survey_round.id)
         for participant_id, invited_at in (await repos.surveys.invited(survey_round.id)).items():
             if participant_id in answered:
@@ -181,9 +252,46 @@ async def _remind(repos: Repositories, i18n: I18n, programme: Programme, now: da
     return queued
 
 
+async def on_digest_remind(call: CallbackQuery, callback_data: DigestCb, settings: Settings,
+                           repos: Repositories, i18n: I18n, outbox: Outbox, clock: Clock) -> None:
+    """The digest's «Remind» of surveys: those who have not answered a round still open, once per digest."""
+    programme = await programme_for_button(call, callback_data.programme, settings, repos)
+    if programme is None:
+        return
+    period = callback_data.value
+    if len(period) != 10 or not await repos.digests.done(call.from_user.id, period):
+        await refuse(call, _("This button is out of date."))
+        return
+    title = programme.title
+    messages = []
+    for _pid, who in await repos.surveys.pending([programme.id], clock.now()):
+        person = await repos.participants.get(who.participant_id)
+        survey_round = await repos.surveys.get(who.round_id)
+        if person is None or survey_round is None:
+            continue
+        messages.append(await queued_in_language(
+            repos, i18n, who.user_id,
+            lambda: _("Reminder: please answer the survey of «{programme}» — it takes a few minutes.")
+            .format(programme=title),
+            kind=DIGEST_REMIND_KIND, ref=who.round_id,
+            dedupe=f"survey-digest-rem:{who.round_id}:{who.participant_id}:{period}",
+            markup=lambda person=person, r=survey_round: _answer_button(r, person),
+        ))
+    queued = await repos.outbox.enqueue(messages)
+    outbox.wake()
+    if queued:
+        text = ngettext("A reminder is queued for {n} person.", "Reminders are queued for {n} people.",
+                        queued).format(n=queued)
+    else:
+        text = _("Those who have not answered were already reminded for this digest.")
+    await call.answer(text, show_alert=True)
+
+
+
 def router() -> Router:
-    """The invitation's button."""
+    """The invitation's button and the digest's survey reminder."""
     r = Router(name="surveys")
     r.callback_query.register(on_open, SurveyCb.filter())
+    r.callback_query.register(on_digest_remind, DigestCb.filter(F.action == "survey_remind"))
     return r
 

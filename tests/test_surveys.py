@@ -204,3 +204,15 @@ async def test_results_refused_to_another_school(make_user: UserFactory, repos: 
         await oleg.click_data(ProgrammeCb(action=action, programme=sch.programme.id).pack(), 1)
         assert oleg.alerts[-1] == "You don't have access to this programme."
     assert oleg.documents == [] and oleg.photos == []
+
+
+async def test_reminders_go_on_after_the_pairs_have_ended(
+    dp: Dispatcher, repos: Repositories, registry: Registry, clock: ManualClock, fast_outbox: Outbox,
+) -> None:
+    """A closed programme has no active pair, but those who have not answered its surveys are reminded."""
+    sch = await school(repos, timezone=TZ)
+    pair = await approved_pair(repos, sch, MENTOR, (MENTEE,))
+    assert (await sweep(dp, repos, registry, clock)).invited == 2
+    await repos.db.execute("UPDATE pairs SET status = 'ended' WHERE id = ?", (pair.id,))
+    clock.set(clock.now() + timedelta(days=3, hours=1))
+    assert (await sweep(dp, repos, registry, clock)).reminded == 2

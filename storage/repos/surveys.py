@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from storage.db import Database
@@ -14,6 +15,26 @@ from storage.repos.outbox import OutboxRepo
 
 # Composes, for a round, the invitations: (participant id, the message to them).
 Invite = Callable[[SurveyRound], Awaitable[Sequence[tuple[int, OutboxMessage]]]]
+
+
+@dataclass(frozen=True)
+class SurveySettings:
+    """A programme's survey settings: feedback during the work and the self-assessment's parameters."""
+
+    programme_id: int
+    feedback_every: str = "off"  # off | 2w | 4w | month
+    feedback_from: date | None = None  # first day of the first month
+    feedback_to: date | None = None  # last day of the last month
+    assess_params: tuple[str, ...] | None = None  # None: every parameter
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Someone invited to a round still open who has not submitted."""
+
+    round_id: int
+    participant_id: int
+    user_id: int
 
 
 def _round(r: Any) -> SurveyRound:
@@ -93,6 +114,16 @@ class SurveyRepo:
         )
         return {r["participant_id"] for r in rows}
 
+    async def programmes_awaiting_answers(self) -> list[int]:
+        """Programmes with invitations not yet answered (a closed programme's end surveys among them)."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT r.programme_id FROM survey_invitations i "
+            "JOIN survey_rounds r ON r.id = i.round_id WHERE NOT EXISTS (SELECT 1 FROM responses x "
+            "WHERE x.round_id = i.round_id AND x.participant_id = i.participant_id "
+            "AND x.status = 'submitted') ORDER BY r.programme_id"
+        )
+        return [int(r[0]) for r in rows]
+
     async def answers(self, round_id: int) -> list[tuple[int, str, dict[str, Any]]]:
         """(participant id, questionnaire id, answers) of every submitted response of a round."""
         rows = await self.db.fetchall(
@@ -107,3 +138,46 @@ class SurveyRepo:
             if r["question_id"] is not None:
                 answers[r["question_id"]] = json.loads(r["value"])
         return [(pid, qid, answers) for pid, (qid, answers) in found.items()]
+
+    async def settings(self, programme_id: int) -> SurveySettings:
+        """The programme's survey settings (the defaults when never saved)."""
+        r = await self.db.fetchone("SELECT * FROM survey_settings WHERE programme_id = ?", (programme_id,))
+        if r is None:
+            return SurveySettings(programme_id)
+        params = tuple(json.loads(r["assess_params"])) if r["assess_params"] else None
+        return SurveySettings(
+            programme_id, r["feedback_every"],
+            date.fromisoformat(r["feedback_from"]) if r["feedback_from"] else None,
+            date.fromisoformat(r["feedback_to"]) if r["feedback_to"] else None, params,
+        )
+
+    async def save_settings(self, found: SurveySettings, by: int, now: datetime) -> None:
+        """Store the programme's survey settings."""
+        params = json.dumps(list(found.assess_params)) if found.assess_params is not None else None
+        await self.db.execute(
+            "INSERT INTO survey_settings (programme_id, feedback_every, feedback_from, feedback_to, "
+            "assess_params, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (programme_id) DO UPDATE SET feedback_every = excluded.feedback_every, "
+            "feedback_from = excluded.feedback_from, feedback_to = excluded.feedback_to, "
+            "assess_params = excluded.assess_params, updated_at = excluded.updated_at, "
+            "updated_by = excluded.updated_by",
+            (found.programme_id, found.feedback_every,
+             found.feedback_from.isoformat() if found.feedback_from else None,
+             found.feedback_to.isoformat() if found.feedback_to else None, params, ts(now), by),
+        )
+
+    async def pending(self, programme_ids: Sequence[int], now: datetime) -> list[tuple[int, Pending]]:
+        """(programme id, who) for everyone invited to a round still open who has not submitted it."""
+        if not programme_ids:
+            return []
+        marks = ",".join("?" * len(programme_ids))
+        rows = await self.db.fetchall(
+            "SELECT sr.programme_id, i.round_id, i.participant_id, p.user_id FROM survey_invitations i "
+            "JOIN survey_rounds sr ON sr.id = i.round_id JOIN participants p ON p.id = i.participant_id "
+            f"WHERE sr.programme_id IN ({marks}) AND (sr.closes_at IS NULL OR sr.closes_at > ?) "
+            "AND p.status = 'active' AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round_id = i.round_id "
+            "AND r.participant_id = i.participant_id AND r.status = 'submitted') "
+            "ORDER BY sr.programme_id, i.round_id, i.participant_id",
+            (*programme_ids, ts(now)),
+        )
+        return [(r["programme_id"], Pending(r["round_id"], r["participant_id"], r["user_id"])) for r in rows]
