@@ -47,13 +47,13 @@ from handlers.access import (
 )
 from handlers.invite_links import long_date
 from handlers.notices import queued_in_language
-from handlers.surveys import invite
-from storage.models import OutboxMessage, Participant, Programme, SurveyKind
+from handlers.surveys import AT_THE_END, invite
+from storage.models import OutboxMessage, Participant, Programme
 from storage.repos import Repositories
 from storage.repos.completion import PairNames
 
 BASE_KIND = "mentor_base"  # the outbox kind of the long-term base question (ref: the participant)
-END_SURVEYS = (SurveyKind.SATISFACTION, SurveyKind.QUALITY)
+END_SURVEYS = AT_THE_END  # satisfaction, quality, and the self-assessment again (before/after)
 END_LABEL = "end"  # the same round the survey job opens after a pair's final meeting
 
 

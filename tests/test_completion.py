@@ -141,7 +141,7 @@ async def test_closing_ends_pairs_sends_end_surveys_once_and_asks_mentors(
     confirmation = maria.last_message
     await maria.click("Yes, close the programme")
     assert maria.last_text.startswith(
-        "The programme is closed. Pairs ended: 1. Survey invitations sent: 3. Meetings cancelled: 1. "
+        "The programme is closed. Pairs ended: 1. Survey invitations sent: 5. Meetings cancelled: 1. "
         "Mentors asked about the long-term base: 2.")
     assert "Status: closed on May 20, 2027, kept read-only. Personal data will be deleted on May 19, 2028." \
         in maria.last_text
@@ -158,27 +158,28 @@ async def test_closing_ends_pairs_sends_end_surveys_once_and_asks_mentors(
     assert await repos.invites.active_for_programme(sch.programme.id, clock.now()) == []
 
     await drained(repos, due_by=clock.now())
-    # The end surveys: the mentee only gets the quality survey now (satisfaction was asked before), the
-    # mentor both.
+    # The end surveys: the mentee now gets the quality survey and the self-assessment again (satisfaction
+    # was asked before), the mentor all three.
     survey_texts = [t.split("»")[0] for t in mentee.texts if " please answer" in t]
-    assert survey_texts == ["«Mentee satisfaction survey", "«Programme quality (mentee)"]
+    assert survey_texts == ["«Mentee satisfaction survey", "«Programme quality (mentee)",
+                            "«Mentee self-assessment"]
     assert [t.split("»")[0] for t in mentor.texts if " please answer" in t] == [
-        "«Mentor satisfaction survey", "«Programme quality (mentor)"]
+        "«Mentor satisfaction survey", "«Programme quality (mentor)", "«Mentor self-assessment"]
     invited = await repos.db.fetchone("SELECT COUNT(*) FROM survey_invitations")
-    assert invited[0] == 4
+    assert invited[0] == 6
     # Igor, a mentor without a pair, is asked about the base (in Russian) but gets no survey.
     assert not any(" please answer" in t for t in igor.texts)
     assert mentor.last_text.startswith(f"The mentoring programme «{TITLE}» is complete.")
     assert "long-term mentor base of Лицей №21" in mentor.last_text
     assert mentor.buttons() == ["Yes, keep me in the base", "No, thank you"]
-    assert igor.buttons() == ["Yes, keep me in the base", "No, thank you"]
+    assert igor.buttons() == ["Да, оставьте меня в базе", "Нет, спасибо"]
     assert not any("long-term mentor base" in t for t in mentee.texts)
 
     # Pressing the stale confirmation again closes nothing twice.
     await maria.click_data(CompletionCb(action="close", programme=sch.programme.id).pack(),
                            confirmation.message_id)
     assert maria.alerts[-1] == CLOSED
-    assert (await repos.db.fetchone("SELECT COUNT(*) FROM survey_invitations"))[0] == 4
+    assert (await repos.db.fetchone("SELECT COUNT(*) FROM survey_invitations"))[0] == 6
     assert (await repos.db.fetchone("SELECT COUNT(*) FROM outbox WHERE kind = 'mentor_base'"))[0] == 2
 
 
@@ -189,6 +190,8 @@ async def test_long_term_mentor_base_answers(
     pair_id, other_id = await two_mentors(repos, sch)
     mentor_id = (await repos.pairs.get(pair_id)).mentor_id
     mentor, igor = make_user(MENTOR, "Olga", "en"), make_user(OTHER_MENTOR, "Igor", "en")
+    for user in (mentor, igor):
+        await user.send("/help")  # the bot knows they read English
     maria = make_user(COORDINATOR_ID, "Maria", "en")
     await open_completion(maria)
     await maria.click("Close the programme…")

@@ -136,11 +136,12 @@ async def test_digest_counts_unanswered_surveys_and_reminds_once(
     await mentee.send("/help")
     await sweep(dp, repos, registry, clock)  # the self-assessment to both, unanswered
     await repos.digests.save_setting(COORDINATOR_ID, DigestSetting("daily", hour=8))
+    maria = make_user(COORDINATOR_ID, "Maria", "en")
+    await maria.send("/help")  # the bot knows she reads English
     clock.set(local_moment(date(2027, 1, 21), time(8, 5), TZ))
     await run_digests(repos, dp["i18n"], clock)
     dp["outbox"].wake()
     await drained(repos, due_by=clock.now())
-    maria = make_user(COORDINATOR_ID, "Maria", "en")
     digest = maria.last_message
     assert "• 2 surveys not answered yet" in digest.text
     await maria.click("1 · Remind of surveys", digest)
