@@ -100,7 +100,7 @@ def chart_png(questionnaire: Questionnaire, summary: Summary, locale: str) -> by
         for bar, item in zip(bars, items, strict=True):
             ax.text(bar.get_width() - 0.2, bar.get_y() + bar.get_height() / 2, f"{round(item.mean, 1):g}",
                     va="center", ha="right", color="white", fontsize=12, fontweight="bold")
-        title = "\n".join(textwrap.wrap(pick(questionnaire.title, locale), 40))
+        title = "\n".join(textwrap.wrap(pick(questionnaire.title, locale), 30))
         answers = _("answers: {count}, mean of 1–10").format(count=max(i.count for i in items))
         ax.set_title(title + "\n" + answers, fontsize=13)
         for side in ("top", "right"):
