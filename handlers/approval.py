@@ -24,7 +24,6 @@ from storage.models import MatchProposal, OutboxMessage, Participant, Programme,
 from storage.repos import Repositories
 from storage.repos.pairs import StaleDecision
 
-EVERYONE = 1_000_000
 PAIR_KIND = "pair"
 
 
@@ -172,7 +171,7 @@ async def send_documents(
     pairs, partners = await _pair_rows(repos, programme)
     people: list[PersonRow] = []
     for role in (Role.MENTOR, Role.MENTEE):
-        for person, state in await repos.participants.of_programme(programme.id, role, limit=EVERYONE):
+        for person, state in await repos.participants.of_programme(programme.id, role, limit=None):
             people.append(PersonRow(
                 person.full_name, role_label(role), form_label(person.form), person.is_minor,
                 state_label(state), tuple(partners.get(person.id, ())),

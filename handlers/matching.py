@@ -8,7 +8,6 @@ a forged id is refused, never acted on. Approval and documents are in handlers.a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
 
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
@@ -38,15 +37,6 @@ def _back_to_overview(programme: Programme) -> list[InlineKeyboardButton]:
 def stale_text() -> str:
     """A button about a proposal that changed since the screen was drawn."""
     return _("This proposal has changed since the screen was shown. Open the list again.")
-
-
-async def _names(repos: Repositories, ids: Sequence[int]) -> dict[int, str]:
-    found = {}
-    for participant_id in set(ids):
-        person = await repos.participants.get(participant_id)
-        if person is not None:
-            found[participant_id] = person.full_name
-    return found
 
 
 # --- the overview ------------------------------------------------------------------------------------
@@ -140,7 +130,7 @@ async def proposal_list(repos: Repositories, programme: Programme, status: Propo
                         page: int) -> tuple[str, InlineKeyboardMarkup]:
     """A page of proposals in one status, one button per pair."""
     found = await repos.pairs.proposals(programme.id, status)
-    names = await _names(repos, [i for p in found for i in (p.mentor_id, p.mentee_id)])
+    names = await repos.participants.names([i for p in found for i in (p.mentor_id, p.mentee_id)])
     found.sort(key=lambda p: (names.get(p.mentor_id, ""), names.get(p.mentee_id, ""), p.id))
     shown, page, more = page_of(found, page, PER_PAGE)
     here = MatchCb(action="l", programme=programme.id, value=status.value, page=page)

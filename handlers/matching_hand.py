@@ -20,7 +20,6 @@ from handlers.matching import (
     PER_PAGE,
     _back_to_overview,
     _button,
-    _names,
     _proposal_for,
     proposal_card,
     stale_text,
@@ -48,7 +47,7 @@ async def on_swap_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, se
         other = await repos.participants.get(p.mentee_id)
         if other is not None and mentee is not None and other.form == mentee.form:
             same_form.append(p)
-    names = await _names(repos, [i for p in same_form for i in (p.mentor_id, p.mentee_id)])
+    names = await repos.participants.names([i for p in same_form for i in (p.mentor_id, p.mentee_id)])
     shown, page, more = page_of(same_form, callback_data.page, PER_PAGE)
     here = callback_data.model_copy(update={"page": page})
     rows = [[_button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}",
@@ -107,7 +106,7 @@ async def on_unmatched(call: CallbackQuery, callback_data: MatchCb, bot: Bot, se
     if programme is None:
         return
     found = await repos.pairs.unmatched(programme.id)
-    names = await _names(repos, [mentee_id for mentee_id, _reason in found])
+    names = await repos.participants.names([mentee_id for mentee_id, _reason in found])
     shown, page, more = page_of(found, callback_data.page, PER_PAGE)
     here = MatchCb(action="um", programme=programme.id, page=page)
     lines = [_("Without a pair in «{programme}»: {count}. Tap a mentee to choose a mentor by hand.").format(

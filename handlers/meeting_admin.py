@@ -128,9 +128,9 @@ async def _timezone(repos: Repositories, programme: Programme) -> str:
 
 
 async def _names(repos: Repositories, pair: Pair) -> tuple[str, str]:
-    mentor = await repos.participants.get(pair.mentor_id)
-    mentees = [await repos.participants.get(m) for m in pair.mentee_ids]
-    return (mentor.full_name if mentor else "—"), ", ".join(m.full_name for m in mentees if m) or "—"
+    names = await repos.participants.names((pair.mentor_id, *pair.mentee_ids))
+    mentees = [names[m] for m in pair.mentee_ids if m in names]
+    return names.get(pair.mentor_id, "—"), ", ".join(mentees) or "—"
 
 
 async def _states(repos: Repositories, programme: Programme, now: datetime) -> list[sweeps.PairState]:

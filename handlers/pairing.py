@@ -16,8 +16,6 @@ from storage.models import Participant, ParticipantStatus, Role
 from storage.repos import Repositories
 from storage.repos.pairs import NewProposal
 
-EVERYONE = 1_000_000
-
 
 @dataclass(frozen=True)
 class Pool:
@@ -41,7 +39,7 @@ async def load_pool(repos: Repositories, registry: Registry, programme_id: int) 
     people: dict[int, Participant] = {}
     candidates: dict[int, Candidate] = {}
     for role in Role:
-        for person, _state in await repos.participants.of_programme(programme_id, role, limit=EVERYONE):
+        for person, _state in await repos.participants.of_programme(programme_id, role, limit=None):
             if person.status is not ParticipantStatus.ACTIVE or person.id not in submitted:
                 continue
             if role is Role.MENTOR and person.id not in ready:

@@ -112,8 +112,8 @@ async def _may_change(user_id: int, meeting: Meeting, settings: Settings, repos:
 
 
 async def _names(repos: Repositories, pair: Pair) -> str:
-    mentees = [m for i in pair.mentee_ids if (m := await repos.participants.get(i)) is not None]
-    return ", ".join(m.full_name for m in mentees)
+    names = await repos.participants.names(pair.mentee_ids)
+    return ", ".join(names[i] for i in pair.mentee_ids if i in names)
 
 
 # ----------------------------------------------------------------- the draft's screens

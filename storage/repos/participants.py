@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import ClassVar
 
@@ -174,6 +175,15 @@ class ParticipantRepo:
             for r in rows
         ]
 
+    async def names(self, ids: Iterable[int]) -> dict[int, str]:
+        """participant id → full name, in one query (ids of deleted participants are left out)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self.db.fetchall(f"SELECT id, full_name FROM participants WHERE id IN ({marks})", wanted)
+        return {r["id"]: r["full_name"] for r in rows}
+
     async def count_by_role(self, programme_id: int) -> dict[Role, int]:
         """How many mentors and mentees a programme has (every status), zero for a role with none."""
         rows = await self.db.fetchall(
@@ -222,14 +232,15 @@ class ParticipantRepo:
 
     async def of_programme(
         self, programme_id: int, role: Role, state: str | None = None, form: str | None = None,
-        offset: int = 0, limit: int = 8,
+        offset: int = 0, limit: int | None = 8,
     ) -> list[tuple[Participant, str]]:
-        """A page of a programme's mentors or mentees by name, each with its derived state
+        """A page (`limit` None: all) of a programme's mentors or mentees by name, each with its derived state
         ('parent_pending' | 'in_pair' | 'without_pair' | 'in_progress' | 'not_started'); the state
         filter also takes 'submitted' (in a pair or without one)."""
         sql, params = self._of_programme_sql(programme_id, role, state, form)
         rows = await self.db.fetchall(
-            sql + " ORDER BY full_name, id LIMIT ? OFFSET ?", (*params, limit, offset)
+            sql + " ORDER BY full_name, id LIMIT ? OFFSET ?",
+            (*params, -1 if limit is None else limit, offset),  # -1: no limit
         )
         return [(_participant(r), r["state"]) for r in rows]
 
