@@ -29,7 +29,7 @@ RUNS = 5
 SIZES = (("baseline 30×10", 30, 10), ("programme 300×100", 300, 100))
 CAPACITY = 3
 README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+BEGIN, END = "<!-- matching:begin -->", "<!-- matching:end -->"
 
 
 
