@@ -172,3 +172,15 @@ async def show_in_place(
             if "not modified" in exc.message:
                 return
     await bot.send_message(call.from_user.id, text, reply_markup=markup)
+
+
+async def drop_buttons(call: CallbackQuery) -> None:
+    """Take the buttons off the pressed message; nothing to do when Telegram no longer gives the message
+    (it is too old) or the buttons are already gone (a second quick tap)."""
+    if not isinstance(call.message, Message) or call.message.reply_markup is None:
+        return
+    try:
+        await call.message.edit_reply_markup(reply_markup=None)
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message:
+            raise

@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.callbacks import LanguageCb
 from bot.config import SUPPORTED_LOCALES, Settings
 from bot.roles import refresh_menu
+from handlers.access import show_in_place
 from storage.repos import Repositories
 
 LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
@@ -60,9 +61,8 @@ async def on_language_chosen(
     locale = user.language(i18n.default_locale) if user else i18n.default_locale
     i18n.current_locale = locale
     await call.answer()
-    await call.message.edit_text(_("Language: {language}.").format(  # type: ignore[union-attr]
-        language=LANGUAGE_NAMES.get(locale, locale)
-    ))
+    text = _("Language: {language}.").format(language=LANGUAGE_NAMES.get(locale, locale))
+    await show_in_place(call, bot, text, None)
     await refresh_menu(bot, i18n, settings, repos, call.from_user.id)
 
 

@@ -19,6 +19,7 @@ from bot.messenger import start_link
 from bot.roles import refresh_menu
 from bot.states import Joining
 from dialogs.schema import Registry
+from handlers.access import drop_buttons, show_in_place
 from handlers.invites import InviteProblem, invite_for_button, usable_invite
 from handlers.questionnaire_screen import open_questionnaire
 from storage.models import Invite, InviteKind, Participant, Role
@@ -64,9 +65,10 @@ async def show_consent(message: Message, repos: Repositories, invite: Invite) ->
         return
     role = Role(invite.kind.value)
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("I agree (I am 18 or older)"), callback_data=ConsentCb(action="agree", invite=invite.id))
-    kb.button(text=_("I agree, I am under 18"), callback_data=ConsentCb(action="minor", invite=invite.id))
-    kb.button(text=_("I do not agree"), callback_data=ConsentCb(action="decline", invite=invite.id))
+    kb.button(text=_("I agree (I am 18 or older)"),
+              callback_data=ConsentCb(action="agree", invite=invite.token))
+    kb.button(text=_("I agree, I am under 18"), callback_data=ConsentCb(action="minor", invite=invite.token))
+    kb.button(text=_("I do not agree"), callback_data=ConsentCb(action="decline", invite=invite.token))
     kb.adjust(1)
     await message.answer(
         consent_text(org.name, programme.title, role, programme.retention_days), reply_markup=kb.as_markup()
@@ -92,10 +94,10 @@ async def on_consent(
     if callback_data.action == "again":
         await show_consent(message, repos, invite)  # type: ignore[arg-type]
         return
-    await message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    await drop_buttons(call)
     if callback_data.action == "decline":
         kb = InlineKeyboardBuilder()
-        kb.button(text=_("Read it again"), callback_data=ConsentCb(action="again", invite=invite.id))
+        kb.button(text=_("Read it again"), callback_data=ConsentCb(action="again", invite=invite.token))
         await message.answer(  # type: ignore[union-attr]
             _("Understood. Nothing about you has been saved. If you change your mind, tap the button "
               "or open the link again."),
@@ -125,7 +127,9 @@ async def _ask_name(message: Message) -> None:
                            "mentoring partner will see it."))
 
 
-async def on_form(call: CallbackQuery, callback_data: FormCb, state: FSMContext, repos: Repositories) -> None:
+async def on_form(
+    call: CallbackQuery, callback_data: FormCb, bot: Bot, state: FSMContext, repos: Repositories
+) -> None:
     """The form of mentoring picked while joining."""
     data = await state.get_data()
     programme = None
@@ -139,9 +143,8 @@ async def on_form(call: CallbackQuery, callback_data: FormCb, state: FSMContext,
         return
     await call.answer()
     await state.update_data(form=callback_data.form)
-    await call.message.edit_text(  # type: ignore[union-attr]
-        _("Form of mentoring: {form}").format(form=form_label(callback_data.form)), reply_markup=None
-    )
+    await show_in_place(call, bot, _("Form of mentoring: {form}").format(form=form_label(callback_data.form)),
+                        None)
     await _ask_name(call.message)  # type: ignore[arg-type]
 
 

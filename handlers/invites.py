@@ -43,11 +43,13 @@ async def usable_invite(
 
 
 async def invite_for_button(
-    call: CallbackQuery, repos: Repositories, invite_id: int, *kinds: InviteKind
+    call: CallbackQuery, repos: Repositories, token: str, *kinds: InviteKind
 ) -> Invite | None:
-    """The invite a button refers to, if still usable and of one of the kinds; else an alert."""
+    """The invite a button refers to by its token (a button carrying only an invite's id would let anyone
+    who guesses the number act on a link they never had), if still usable and of one of the kinds; else an
+    alert."""
     try:
-        invite = await usable_invite(repos, invite_id=invite_id)
+        invite = await usable_invite(repos, token=token)
     except InviteProblem as problem:
         await call.answer(str(problem), show_alert=True)
         return None

@@ -19,6 +19,7 @@ from bot.config import Settings
 from bot.labels import form_label, role_label
 from bot.roles import refresh_menu
 from handlers import observers
+from handlers.access import drop_buttons
 from handlers.consent import CONSENT_VERSION
 from handlers.notices import questionnaire_status, send_in_language
 from storage.models import Participant
@@ -136,7 +137,7 @@ async def on_withdraw(
             reply_markup=kb.as_markup(),
         )
         return
-    await call.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    await drop_buttons(call)
     if callback_data.action != "yes":
         await call.message.answer(_("Nothing was changed."))  # type: ignore[union-attr]
         return

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.roles import refresh_menu
 from bot.states import NoteWriting
 from handlers.access import (
+    drop_buttons,
     programme_for_button,
     programme_to_change,
     refuse,
@@ -151,9 +152,9 @@ async def show_observer_consent(message: Message, repos: Repositories, invite: I
     name = message.from_user.full_name if message.from_user else ""
     markup = InlineKeyboardMarkup(inline_keyboard=[
         [InlineKeyboardButton(text=_("I agree"),
-                              callback_data=ObserverCb(action="ag", invite=invite.id).pack())],
+                              callback_data=ObserverCb(action="ag", invite=invite.token).pack())],
         [InlineKeyboardButton(text=_("I do not agree"),
-                              callback_data=ObserverCb(action="no", invite=invite.id).pack())],
+                              callback_data=ObserverCb(action="no", invite=invite.token).pack())],
     ])
     await message.answer(_(
         "Consent to the processing of personal data (version {version})\n\n"
@@ -178,21 +179,20 @@ async def on_join_answer(
     invite = await invite_for_button(call, repos, callback_data.invite, InviteKind.OBSERVER)
     if invite is None:
         return
-    message = call.message
     if callback_data.action == "no":
         await call.answer()
         text = _("Understood. Nothing about you has been saved. If you change your mind, open the link "
                  "again.")
-        await message.edit_text(text, reply_markup=None)  # type: ignore[union-attr]
+        await show_in_place(call, bot, text, None)
         return
     if callback_data.action == "ag":
         await call.answer()
         rows = [[InlineKeyboardButton(
             text=position_label(p).capitalize(),
-            callback_data=ObserverCb(action="ps", invite=invite.id, value=p).pack(),
+            callback_data=ObserverCb(action="ps", invite=invite.token, value=p).pack(),
         )] for p in POSITIONS]
-        await message.edit_text(_("What is your position?"),  # type: ignore[union-attr]
-                                reply_markup=InlineKeyboardMarkup(inline_keyboard=rows))
+        markup = InlineKeyboardMarkup(inline_keyboard=rows)
+        await show_in_place(call, bot, _("What is your position?"), markup)
         return
     programme = await repos.programmes.get(invite.programme_id or 0)
     if callback_data.value not in POSITIONS or programme is None:
@@ -203,11 +203,11 @@ async def on_join_answer(
         OBSERVER_CONSENT_VERSION,
     )
     await call.answer()
-    await message.edit_text(_(  # type: ignore[union-attr]
+    await show_in_place(call, bot, _(
         "Thank you! You are now an observer of «{programme}» ({position}).\n\n"
         "/mentees — the programme's mentees: add a note about a mentee's requests for the coordinators.\n"
         "/mydata — what is kept about you."
-    ).format(programme=programme.title, position=position_label(observer.position)), reply_markup=None)
+    ).format(programme=programme.title, position=position_label(observer.position)), None)
     await refresh_menu(bot, i18n, settings, repos, call.from_user.id)
 
 
@@ -237,7 +237,7 @@ async def on_withdraw(
             "wrote stay for the coordinators without your name."
         ).format(programme=title), reply_markup=markup)
         return
-    await call.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    await drop_buttons(call)
     if callback_data.action != "wy":
         await bot.send_message(call.from_user.id, _("Nothing was changed."))
         return

@@ -12,6 +12,7 @@ from bot.callbacks import OpenQuestionnaireCb, ParentCb
 from bot.config import Settings
 from bot.labels import role_label
 from bot.roles import refresh_menu
+from handlers.access import drop_buttons
 from handlers.consent import consent_text
 from handlers.invites import invite_for_button
 from handlers.notices import send_in_language
@@ -34,8 +35,8 @@ async def show_request(message: Message, repos: Repositories, invite: Invite) ->
         return
     kb = InlineKeyboardBuilder()
     kb.button(text=_("I confirm as parent / legal representative"),
-              callback_data=ParentCb(action="agree", invite=invite.id))
-    kb.button(text=_("I refuse"), callback_data=ParentCb(action="refuse", invite=invite.id))
+              callback_data=ParentCb(action="agree", invite=invite.token))
+    kb.button(text=_("I refuse"), callback_data=ParentCb(action="refuse", invite=invite.token))
     kb.adjust(1)
     await message.answer(
         _("{name} asks for your consent to take part in the mentoring programme «{programme}» of {org} "
@@ -73,7 +74,7 @@ async def on_decision(
     agree = callback_data.action == "agree"
     await repos.participants.parent_decision(participant.id, call.from_user.id, agree, PARENT_CONSENT_VERSION)
     await call.answer()
-    await call.message.edit_reply_markup(reply_markup=None)  # type: ignore[union-attr]
+    await drop_buttons(call)
     if agree:
         await call.message.answer(  # type: ignore[union-attr]
             _("Thank you! Your confirmation is saved. You can withdraw it any time with /mydata.")

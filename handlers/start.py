@@ -14,6 +14,7 @@ from bot.callbacks import CoordinatorInviteCb
 from bot.config import Settings
 from bot.roles import refresh_menu
 from handlers import consent, observers, parent
+from handlers.access import show_in_place
 from handlers.invites import InviteProblem, invite_for_button, usable_invite
 from handlers.menu import send_main_menu
 from storage.models import InviteKind, Role
@@ -34,7 +35,7 @@ async def on_start_link(
         return
     await state.clear()
     if invite.kind is InviteKind.COORDINATOR:
-        await _offer_coordination(message, repos, invite.id, invite.organisation_id)
+        await _offer_coordination(message, repos, invite.token, invite.organisation_id)
     elif invite.kind is InviteKind.PARENT:
         await parent.show_request(message, repos, invite)
     elif invite.kind is InviteKind.OBSERVER:
@@ -51,12 +52,12 @@ async def on_start(message: Message, state: FSMContext, settings: Settings, repo
     await send_main_menu(message, settings, repos)
 
 
-async def _offer_coordination(message: Message, repos: Repositories, invite_id: int, org_id: int) -> None:
+async def _offer_coordination(message: Message, repos: Repositories, token: str, org_id: int) -> None:
     org = await repos.organisations.get(org_id)
     name = message.from_user.full_name if message.from_user else ""
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("Accept"), callback_data=CoordinatorInviteCb(action="accept", invite=invite_id))
-    kb.button(text=_("Decline"), callback_data=CoordinatorInviteCb(action="decline", invite=invite_id))
+    kb.button(text=_("Accept"), callback_data=CoordinatorInviteCb(action="accept", invite=token))
+    kb.button(text=_("Decline"), callback_data=CoordinatorInviteCb(action="decline", invite=token))
     await message.answer(
         _(
             "You are invited to coordinate mentoring programmes of «{org}».\n\n"
@@ -74,7 +75,7 @@ async def on_coordinator_answer(
     """Accept or decline an appointment as coordinator."""
     if callback_data.action != "accept":
         await call.answer()
-        await call.message.edit_text(_("Declined. Nothing about you has been saved."))  # type: ignore[union-attr]
+        await show_in_place(call, bot, _("Declined. Nothing about you has been saved."), None)
         return
     invite = await invite_for_button(call, repos, callback_data.invite, InviteKind.COORDINATOR)
     if invite is None:
@@ -87,11 +88,9 @@ async def on_coordinator_answer(
     )
     org = await repos.organisations.get(invite.organisation_id)
     await call.answer()
-    await call.message.edit_text(  # type: ignore[union-attr]
-        _("You are now a coordinator of «{org}». Create a programme with /newprogramme.").format(
-            org=org.name if org else ""
-        )
-    )
+    await show_in_place(call, bot, _(
+        "You are now a coordinator of «{org}». Create a programme with /newprogramme."
+    ).format(org=org.name if org else ""), None)
     await refresh_menu(bot, i18n, settings, repos, call.from_user.id)
 
 
