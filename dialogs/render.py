@@ -7,7 +7,6 @@ from typing import Any
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
@@ -88,30 +87,23 @@ def question_keyboard(
     can_go_back: bool,
 ) -> InlineKeyboardMarkup:
     """Answer buttons of the question, then navigation."""
-    kb = InlineKeyboardBuilder()
 
     def cb(action: str, value: str = "") -> str:
         return QuestionCb(action=action, response=response_id, question=question.id, value=value).pack()
 
+    rows: list[list[InlineKeyboardButton]] = []
     if question.type is QuestionType.SINGLE:
-        for option in question.options:
-            kb.button(text=pick(option.text, locale), callback_data=cb("a", option.id))
-        kb.adjust(1)
+        rows = [[_button(pick(o.text, locale), cb("a", o.id))] for o in question.options]
     elif question.type is QuestionType.MULTI:
         for option in question.options:
             mark = "✅ " if option.id in selected else "▫️ "
-            kb.button(text=mark + pick(option.text, locale), callback_data=cb("t", option.id))
-        kb.adjust(1)
-        kb.row(_button(_("Done"), cb("d")))
+            rows.append([_button(mark + pick(option.text, locale), cb("t", option.id))])
+        rows.append([_button(_("Done"), cb("d"))])
     elif question.type is QuestionType.YESNO:
-        kb.button(text=_("Yes"), callback_data=cb("a", YES))
-        kb.button(text=_("No"), callback_data=cb("a", NO))
-        kb.adjust(2)
+        rows = [[_button(_("Yes"), cb("a", YES)), _button(_("No"), cb("a", NO))]]
     elif question.type is QuestionType.SCALE:
-        for value in range(question.min, question.max + 1):  # type: ignore[arg-type]
-            kb.button(text=str(value), callback_data=cb("a", str(value)))
-        count = question.max - question.min + 1  # type: ignore[operator]
-        kb.adjust(5 if count > 5 else count)
+        values = range(question.min, question.max + 1)  # type: ignore[arg-type]
+        rows = _rows([_button(str(v), cb("a", str(v))) for v in values], 5)
     nav = []
     if can_go_back:
         nav.append(_button(_("⬅️ Back"), cb("b")))
@@ -120,8 +112,8 @@ def question_keyboard(
     if answered:
         nav.append(_button(_("Next ➡️"), cb("n")))
     if nav:
-        kb.row(*nav)
-    return kb.as_markup()
+        rows.append(nav)
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def review_text(q: Questionnaire, answers: dict[str, Any], locale: str) -> str:
@@ -136,16 +128,18 @@ def review_text(q: Questionnaire, answers: dict[str, Any], locale: str) -> str:
 
 def review_keyboard(response_id: int, q: Questionnaire, answers: dict[str, Any]) -> InlineKeyboardMarkup:
     """An edit button per answer and Submit."""
-    kb = InlineKeyboardBuilder()
-    shown = q.visible(answers)
-    for index, question in enumerate(shown, start=1):
-        kb.button(
-            text=f"✏️ {index}",
-            callback_data=QuestionCb(action="e", response=response_id, question=question.id).pack(),
-        )
-    kb.adjust(5)
-    kb.row(_button(_("✅ Submit"), QuestionCb(action="sub", response=response_id).pack()))
-    return kb.as_markup()
+    edits = [
+        _button(f"✏️ {index}", QuestionCb(action="e", response=response_id, question=question.id).pack())
+        for index, question in enumerate(q.visible(answers), start=1)
+    ]
+    rows = _rows(edits, 5)
+    rows.append([_button(_("✅ Submit"), QuestionCb(action="sub", response=response_id).pack())])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    """Buttons in rows of `width` (built directly: aiogram's keyboard builder deep-copies every button)."""
+    return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:

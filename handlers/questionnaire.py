@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from aiogram import Bot, F, Router
@@ -128,58 +131,74 @@ async def on_button(
         await show(bot, chat_id, state, questionnaires, response, cursor)
         return
     try:
-        note = await _apply(action, callback_data.value, repos, response, cursor, current)
+        note, answers = await _apply(action, callback_data.value, repos, response, cursor, current)
     except InputError as exc:
         await call.answer(str(exc), show_alert=True)
         return
-    await call.answer()
     if action == "t":
-        await cursor.save(state)
-        markup = render.question_keyboard(
-            response.id, current, current_locale(), selected=cursor.selected, answered=current.id in answers,
-            can_go_back=neighbour(q, answers, current.id, -1) is not None,
-        )
-        try:
-            await call.message.edit_reply_markup(reply_markup=markup)  # type: ignore[union-attr]
-        except TelegramBadRequest:
-            await show(bot, chat_id, state, questionnaires, response, cursor)
+        async def refresh() -> None:
+            await cursor.save(state)
+            markup = render.question_keyboard(
+                response.id, current, current_locale(), selected=cursor.selected,
+                answered=current.id in answers, can_go_back=neighbour(q, answers, current.id, -1) is not None,
+            )
+            if not isinstance(call.message, Message):  # too old for Telegram to give back: ask anew
+                await show(bot, chat_id, state, questionnaires, response, cursor)
+                return
+            try:
+                await call.message.edit_reply_markup(reply_markup=markup)
+            except TelegramBadRequest:
+                await show(bot, chat_id, state, questionnaires, response, cursor)
+
+        await _together(bot(call.answer()), refresh())
         return
-    response = await repos.responses.get(response.id)  # type: ignore[assignment]
+    response = replace(response, answers=answers)  # as now stored
     if action == "b":
         cursor.start_at(neighbour(q, response.answers, current.id, -1) or current, response.answers)
     else:
         cursor.advance(q, response.answers, current)
-    await close_keyboard(call.message, note)  # type: ignore[arg-type]
-    await show(bot, chat_id, state, questionnaires, response, cursor)
+    # Whatever the tap changed is stored: the tap's answer, the old question's closing and the next question
+    # go out together rather than one round trip after another (the person waits for the next question).
+    await _together(
+        bot(call.answer()),
+        close_keyboard(call.message, note),  # type: ignore[arg-type]
+        show(bot, chat_id, state, questionnaires, response, cursor),
+    )
+
+
+async def _together(*steps: Awaitable[Any]) -> None:
+    """Run the steps concurrently and wait for all of them; then raise the first failure, if any."""
+    for outcome in await asyncio.gather(*steps, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 async def _apply(
     action: str, value: str, repos: Repositories, response: Response, cursor: Cursor, current: Any
-) -> str | None:
-    """Carry out one tap on the question on screen; return the answer text to leave on the message."""
+) -> tuple[str | None, dict[str, Any]]:
+    """Carry out one tap on the question on screen; return the answer text to leave on the message and the
+    answers as they are now stored."""
     locale = current_locale()
-    if action == "a":
-        answer = parse_button(current, value)
+    if action in ("a", "d", "s"):
+        if action == "a":
+            answer = parse_button(current, value)
+        elif action == "d":
+            answer = finish_multi(current, cursor.selected)
+        elif current.optional:
+            answer = None
+        else:
+            raise InputError(_("This question needs an answer."))
         await repos.responses.save_answer(response.id, current.id, answer)
-        return render.format_answer(current, answer, locale)
+        return render.format_answer(current, answer, locale), {**response.answers, current.id: answer}
     if action == "t":
         cursor.selected = toggle(current, cursor.selected, value)
-        return None
-    if action == "d":
-        answer = finish_multi(current, cursor.selected)
-        await repos.responses.save_answer(response.id, current.id, answer)
-        return render.format_answer(current, answer, locale)
-    if action == "s":
-        if not current.optional:
-            raise InputError(_("This question needs an answer."))
-        await repos.responses.save_answer(response.id, current.id, None)
-        return render.format_answer(current, None, locale)
+        return None, response.answers
     if action == "n":
         if current.id not in response.answers:
             raise InputError(_("This question needs an answer."))
-        return None
+        return None, response.answers
     if action == "b":
-        return None
+        return None, response.answers
     raise InputError(_("This button does not belong to the question. Please use the buttons below it."))
 
 
@@ -241,7 +260,7 @@ async def on_typed(
         await message.answer(str(exc))
         return
     await repos.responses.save_answer(response.id, current.id, value)
-    response = await repos.responses.get(response.id)  # type: ignore[assignment]
+    response = replace(response, answers={**response.answers, current.id: value})  # as now stored
     cursor.advance(q, response.answers, current)
     await show(bot, message.chat.id, state, questionnaires, response, cursor)
 

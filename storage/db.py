@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
@@ -56,6 +57,9 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self.conn = conn
         self._write_lock = asyncio.Lock()
+        # Rows a repository keeps in memory because it alone writes them (users): shared by every repository
+        # on this connection, so that two `Repositories` of one database never disagree.
+        self.memo: dict[str, Any] = {}
 
     @classmethod
     async def open(cls, path: Path | str, *, migrate: bool = True) -> Database:
@@ -100,8 +104,23 @@ class Database:
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> int:
         """Run one writing statement in its own transaction; return the last row id."""
-        async with self.transaction() as conn, conn.execute(sql, params) as cur:
+        async with self._single(sql, params) as cur:
             return cur.lastrowid or 0
+
+    async def execute_count(self, sql: str, params: tuple | dict = ()) -> int:
+        """Run one writing statement in its own transaction; return how many rows it changed."""
+        async with self._single(sql, params) as cur:
+            return cur.rowcount
+
+    @asynccontextmanager
+    async def _single(self, sql: str, params: tuple | dict) -> AsyncIterator[aiosqlite.Cursor]:
+        """One statement outside BEGIN ... COMMIT: SQLite runs it as a transaction of its own, committed
+        when it returns (one trip to the database thread instead of three); the write lock keeps it out of
+        another task's open transaction on the shared connection."""
+        async with self._write_lock:
+            assert not self.conn.in_transaction, "a statement would join another task's transaction"
+            async with self.conn.execute(sql, params) as cur:
+                yield cur
 
     async def schema_version(self) -> int:
         """The version recorded in `PRAGMA user_version`."""

@@ -44,12 +44,14 @@ class ResponseRepo:
 
     async def get(self, response_id: int) -> Response | None:
         """A response with all its answers."""
-        row = await self.db.fetchone("SELECT * FROM responses WHERE id = ?", (response_id,))
-        if row is None:
-            return None
-        answers = await self.db.fetchall(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
+        rows = await self.db.fetchall(  # in one query
+            "SELECT r.*, a.question_id, a.value FROM responses r "
+            "LEFT JOIN answers a ON a.response_id = r.id WHERE r.id = ?",
+            (response_id,),
         )
+        if not rows:
+            return None
+        row, answers = rows[0], [a for a in rows if a["question_id"] is not None]
         return Response(
             row["id"],
             row["participant_id"],
@@ -78,17 +80,12 @@ class ResponseRepo:
 
     async def save_answer(self, response_id: int, question_id: str, value: Any) -> None:
         """Write (or overwrite) one answer; None records a skipped optional question."""
-        now = ts(utcnow())
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO answers (response_id, question_id, value, answered_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(response_id, question_id) "
-                "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
-                (response_id, question_id, json.dumps(value, ensure_ascii=False), now),
-            )
-            await conn.execute(
-                "UPDATE responses SET updated_at = ? WHERE id = ?", (now, response_id)
-            )
+        await self.db.execute(  # a trigger stamps the response's updated_at in the same statement
+            "INSERT INTO answers (response_id, question_id, value, answered_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT(response_id, question_id) "
+            "DO UPDATE SET value = excluded.value, answered_at = excluded.answered_at",
+            (response_id, question_id, json.dumps(value, ensure_ascii=False), ts(utcnow())),
+        )
 
     async def submit(self, response_id: int, drop: Iterable[str] = ()) -> bool:
         """Mark submitted, dropping answers to questions no longer shown; False if already done."""

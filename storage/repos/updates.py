@@ -16,11 +16,10 @@ class UpdateRepo:
 
     async def claim(self, update_id: int) -> bool:
         """True the first time an update id is seen, False for a redelivery."""
-        async with self.db.transaction() as conn, conn.execute(
+        return await self.db.execute_count(
             "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
             (update_id, ts(utcnow())),
-        ) as cur:
-            return cur.rowcount == 1
+        ) == 1
 
     async def release(self, update_id: int) -> None:
         """Forget a claim whose handling failed, so a redelivery is tried again."""
@@ -28,7 +27,6 @@ class UpdateRepo:
 
     async def prune(self, before: datetime) -> int:
         """Drop claims older than `before` (Telegram keeps undelivered updates for 24 hours)."""
-        async with self.db.transaction() as conn, conn.execute(
+        return await self.db.execute_count(
             "DELETE FROM processed_updates WHERE processed_at < ?", (ts(before),)
-        ) as cur:
-            return cur.rowcount
+        )
