@@ -1,19 +1,32 @@
-"""The few calls that are Telegram's own: deep links and command menus.
+"""The few calls that are Telegram's own: deep links, command menus, and what to do when a request fails.
 
 Everything else in the bot uses inline keyboards and plain messages, which messenger adapters
 (e.g. for MAX) translate by swapping the HTTP session; what differs lives here.
+
+Failed requests: `RetryRequests` (on the bot's session) waits out a flood limit and tries a server error
+again for everything said while handling an update; a timeout is not tried again (Telegram may have
+delivered it; nothing is sent twice). The outbox (`bot.outbox`) paces and retries its own sends.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from enum import StrEnum
 from typing import TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError, TelegramRetryAfter
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.deep_linking import create_start_link
 from aiogram.utils.i18n import I18n
@@ -23,6 +36,48 @@ from storage.repos import Repositories
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+REPLY_RETRY_DELAYS = (0.5, 2.0)  # seconds before the 2nd and 3rd try of a request after a server error
+MAX_REPLY_WAIT = 30  # a longer flood wait is not waited out in a conversation: the request fails
+# Set in a task whose requests retry on their own (the outbox's sends): `RetryRequests` leaves them alone.
+own_retries: ContextVar[bool] = ContextVar("own_retries", default=False)
+
+
+class RetryRequests(BaseRequestMiddleware):
+    """The bot session's middleware: a request refused with 429 is made again after `retry_after` seconds
+    (if at most `max_wait`), one that met a server error (5xx) after a short pause; up to
+    `len(delays) + 1` tries in all. A timeout or any other error is not retried: the caller sees it (in a
+    handler the error handler tells the person to try again; their data is already saved)."""
+
+    def __init__(
+        self, delays: Sequence[float] = REPLY_RETRY_DELAYS, max_wait: float = MAX_REPLY_WAIT
+    ) -> None:
+        self.delays = tuple(delays)
+        self.max_wait = max_wait
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        """Make the request, trying again as described above."""
+        if isinstance(method, GetUpdates) or own_retries.get():
+            return await make_request(bot, method)  # polling and the outbox have their own back-off
+        for attempt in range(len(self.delays) + 1):
+            last = attempt == len(self.delays)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if last or exc.retry_after > self.max_wait:
+                    raise
+                pause: float = exc.retry_after
+            except TelegramServerError:
+                if last:
+                    raise
+                pause = self.delays[attempt]
+            logger.warning("%s refused (try %s): trying again in %s s", type(method).__name__, attempt + 1,
+                           pause)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
 
 class Capacity(StrEnum):
@@ -110,21 +165,16 @@ async def start_link(bot: Bot, token: str) -> str:
     return await create_start_link(bot, token)
 
 
-async def deliver(
-    repos: Repositories, chat_id: int, send: Callable[[], Awaitable[T]], attempts: int = 3
-) -> T | None:
-    """Send something to a person; wait out flood limits, mark users who blocked the bot."""
-    for _ in range(attempts):
-        try:
-            return await send()
-        except TelegramRetryAfter as exc:
-            logger.warning("flood limit for chat %s: waiting %s s", chat_id, exc.retry_after)
-            await asyncio.sleep(exc.retry_after)
-        except TelegramForbiddenError:
-            logger.info("chat %s blocked the bot", chat_id)
-            await repos.users.mark_blocked(chat_id)
-            return None
-        except TelegramAPIError:
-            logger.exception("could not deliver to chat %s", chat_id)
-            return None
+async def deliver(repos: Repositories, chat_id: int, send: Callable[[], Awaitable[T]]) -> T | None:
+    """Send something to a person (flood limits and server errors are retried by `RetryRequests`); mark
+    users who blocked the bot; None if it could not be delivered."""
+    try:
+        return await send()
+    except TelegramForbiddenError:
+        logger.info("chat %s blocked the bot", chat_id)
+        await repos.users.mark_blocked(chat_id)
+    except TelegramRetryAfter as exc:
+        logger.warning("could not deliver to chat %s: flood limit of %s s", chat_id, exc.retry_after)
+    except TelegramAPIError:
+        logger.exception("could not deliver to chat %s", chat_id)
     return None

@@ -6,8 +6,16 @@ A message is claimed ('sending') in the database before the HTTP call and marked
 process left 'sending' become 'uncertain' at start-up and are never sent again: at most once, always.
 
 Outcomes: `RetryAfter` → the chat and everyone wait the given seconds, then the message is tried again;
-network errors and 5xx → tried again after a back-off, 'failed' after `MAX_ATTEMPTS`; 403 → 'blocked' and
-the user marked as having blocked the bot; any other refusal (400...) → 'failed' with the error.
+5xx and network errors other than a timeout (a refused or timed-out connection, a connection the server
+dropped) → tried again after a back-off, 'failed' after `MAX_ATTEMPTS`; 403 → 'blocked' and the user
+marked as having blocked the bot; any other refusal (400...) → 'failed' with the error.
+
+A timeout — the request went out, no answer came within the session's timeout (aiogram's 60 s) — makes the
+message 'uncertain', like one a dead process left 'sending': Telegram may well have delivered it and there
+is no way to ask. Retrying (at least once) would send a second copy whenever it did; at most once loses it
+when it did not, and says so: the coordinator's report counts it among those not delivered. A school would
+rather have that than parents and pupils receiving the same announcement or reminder twice whenever
+Telegram is slow, so: at most once, always.
 
 Other areas hook into completion: `Outbox(..., hooks={"announcement": fn})` calls `fn(repos, i18n, ref)`
 when the last message of that kind and ref is done (it may be called more than once: be idempotent).
@@ -34,9 +42,11 @@ from aiogram.exceptions import (
 )
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
+from aiohttp import ConnectionTimeoutError
 
 from bot.clock import Clock
 from bot.config import Settings
+from bot.messenger import own_retries
 from storage.models import OutboxItem
 from storage.repos import Repositories
 
@@ -48,6 +58,14 @@ MAX_ATTEMPTS = 4  # network errors and 5xx: the first try and three more
 RETRY_DELAYS = (2.0, 10.0, 30.0)  # seconds before the 2nd, 3rd, 4th try
 BATCH = 500  # due rows looked at per round
 MAX_IN_FLIGHT = 50
+CATCH_UP = 1  # send slots a late sender may take at once: at most rate + CATCH_UP sends in any second
+
+
+def answer_lost(exc: TelegramNetworkError) -> bool:
+    """Whether the request may have reached Telegram and only its answer was lost: a timeout after the
+    connection was made (aiogram raises TelegramNetworkError from the aiohttp/asyncio timeout)."""
+    cause = exc.__cause__
+    return isinstance(cause, TimeoutError) and not isinstance(cause, ConnectionTimeoutError)
 
 
 class Outbox:
@@ -167,20 +185,23 @@ class Outbox:
                     wait = min(wait, free_at - now)
                 continue
             await self._pace()
-            if self._stopping or not await self.repos.outbox.claim(item.id):
+            claimed = None if self._stopping else await self.repos.outbox.claim(item.id)
+            if claimed is None:
                 continue
             held.add(chat)
             self._chat_free_at[chat] = time.monotonic() + self.chat_interval
             await self._slots.acquire()
-            task = asyncio.create_task(self._send(item), name=f"outbox-{item.id}")
+            task = asyncio.create_task(self._send(claimed), name=f"outbox-{item.id}")
             self._in_flight[chat] = task
             dispatched += 1
         return dispatched, wait
 
     async def _pace(self) -> None:
-        """Wait for the next global send slot."""
+        """Wait for the next global send slot. Slots keep to a fixed grid of `interval` (a token bucket of
+        CATCH_UP + 1): a sleep that wakes late or a slow claim does not push every later slot back, so over
+        a fan-out the rate is the configured one, not a little less."""
         now = time.monotonic()
-        slot = max(now, self._next_slot)
+        slot = max(self._next_slot, now - CATCH_UP * self.interval)
         self._next_slot = slot + self.interval
         if slot > now:
             await asyncio.sleep(slot - now)
@@ -191,6 +212,7 @@ class Outbox:
     # ----------------------------------------------------------------- one message
 
     async def _send(self, item: OutboxItem) -> None:
+        own_retries.set(True)  # this task's requests: no retries by the session, the outbox decides
         try:
             await self._deliver(item)
         except Exception:
@@ -228,7 +250,14 @@ class Outbox:
             logger.error("outbox: %s refused: %s", what, exc.message)
             await self._finish(item, "failed", exc.message)
             return
-        except (TelegramNetworkError, TelegramServerError) as exc:
+        except TelegramNetworkError as exc:
+            if answer_lost(exc):
+                logger.warning("outbox: %s: no answer in time, maybe delivered: not sent again", what)
+                await self._finish(item, "uncertain", f"no answer: {exc.message}")
+                return
+            await self._retry_or_fail(item, what, f"{type(exc).__name__}: {exc.message}")
+            return
+        except TelegramServerError as exc:
             await self._retry_or_fail(item, what, f"{type(exc).__name__}: {exc.message}")
             return
         except TelegramAPIError as exc:

@@ -5,21 +5,28 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
+
+from storage.repos import Repositories
 
 logger = logging.getLogger(__name__)
 
 
-async def on_error(event: ErrorEvent, bot: Bot) -> None:
-    """Log the error with the update; tell the person their saved data is safe."""
+async def on_error(event: ErrorEvent, bot: Bot, repos: Repositories) -> None:
+    """Log the error with the update; tell the person their saved data is safe. A person who blocked the bot
+    while being answered is marked so (as the outbox does), not written to."""
     update = event.update
     user = None
     if update.message:
         user = update.message.from_user
     elif update.callback_query:
         user = update.callback_query.from_user
+    if user is not None and isinstance(event.exception, TelegramForbiddenError):
+        logger.info("user %s blocked the bot while being answered (update %s)", user.id, update.update_id)
+        await repos.users.mark_blocked(user.id)
+        return
     logger.exception(
         "error while handling update %s from user %s: %s",
         update.update_id, user.id if user else None, event.exception,

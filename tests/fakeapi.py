@@ -419,6 +419,7 @@ class FakeBotAPI:
         self._faults: list[Fault] = []
         self._blocked: set[int] = set()
         self._delays: dict[str, float] = {}
+        self._hangs: list[tuple[Fault, float, bool]] = []  # (which calls, seconds held, delivered?)
         self.deliveries: Counter[int] = Counter()  # chat id → messages successfully sent to it
         self._limits: tuple[int, float, frozenset[int]] | None = None
         self._recent_sends: deque[float] = deque()
@@ -528,6 +529,7 @@ class FakeBotAPI:
         self._faults.clear()
         self._blocked.clear()
         self._delays.clear()
+        self._hangs.clear()
 
     def block(self, chat_id: int) -> None:
         """Make every call addressed to the chat fail with 403, as if the user blocked the bot."""
@@ -543,6 +545,32 @@ class FakeBotAPI:
             self._delays.pop(method.lower(), None)
         else:
             self._delays[method.lower()] = seconds
+
+    def hang(
+        self,
+        method: str,
+        seconds: float = 30.0,
+        *,
+        deliver: bool = False,
+        times: int | None = 1,
+        chat_id: int | None = None,
+    ) -> Fault:
+        """Hold the next `times` matching calls for `seconds` (longer than the bot's request timeout makes
+        it time out). `deliver=False`: the request is lost (answered 504 when the hold ends, to nobody);
+        `deliver=True`: it is carried out and counted in `deliveries` at once, only the answer comes too
+        late — Telegram delivered the message but the bot cannot know."""
+        fault = Fault(method, 504, "Gateway Timeout", None, times, chat_id)
+        self._hangs.append((fault, seconds, deliver))
+        return fault
+
+    def _take_hang(self, call: Call) -> tuple[float, bool] | None:
+        """The hold of the first `hang` matching the call (counting it), or None."""
+        for fault, seconds, deliver in self._hangs:
+            if fault.matches(call):
+                if fault.times is not None:
+                    fault.times -= 1
+                return seconds, deliver
+        return None
 
     def enforce_limits(
         self, per_second: int = 30, chat_interval: float = 1.0, exempt: Iterable[int] = ()
@@ -832,6 +860,10 @@ class FakeBotAPI:
                 delay = self._delays.get("*")
             if delay:
                 await self._sleep(delay)
+            hang = self._take_hang(call)
+            if hang is not None and not hang[1]:
+                await self._sleep(hang[0])
+                raise ApiError(504, "Gateway Timeout")
             self._check_faults(call)
             self._check_limits(call)
             handler = self._methods.get(method.lower())
@@ -842,6 +874,8 @@ class FakeBotAPI:
             if method.lower() in _SENDING_METHODS and call.chat_id is not None:
                 self.deliveries[call.chat_id] += 1
             call.result = copy.deepcopy(result)
+            if hang is not None:
+                await self._sleep(hang[0])
         except ApiError as error:
             status = error.status
             body = error.payload()
@@ -1430,3 +1464,29 @@ class FakeBotAPI:
             "file_size": len(data),
             "file_path": path,
         }
+
+    # ----------------------------------------------------------------- more kinds of updates
+
+    def content_message_update(self, user: JsonDict, content: JsonDict) -> JsonDict:
+        """A `message` update from the user in their private chat with any content (e.g. `{"location":
+        {...}}`, `{"voice": {...}}`, `{"dice": {...}}`), for content kinds `message_update` does not build."""
+        self.register_user(user)
+        return {"message": self._store_message(user["id"], user, copy.deepcopy(content))}
+
+    def edited_message_update(self, user: JsonDict, text: str, message_id: int | None = None) -> JsonDict:
+        """An `edited_message` update: the user edited their message `message_id` (default: their newest
+        one, or a new one if they have sent nothing) to `text`."""
+        self.register_user(user)
+        chat = self._chats.setdefault(user["id"], {})
+        if message_id is None:
+            own = [m for m in chat.values() if not m["from"].get("is_bot")]
+            message_id = own[-1]["message_id"] if own else None
+        stored = chat.get(message_id) if message_id is not None else None
+        if stored is None or stored["from"].get("is_bot"):
+            stored = self._store_message(user["id"], user, {"text": text})
+        stored = chat[stored["message_id"]]
+        for key in ("caption", "sticker", "photo", "document", "contact", "entities"):
+            stored.pop(key, None)
+        stored["text"] = text
+        stored["edit_date"] = int(time.time())
+        return {"edited_message": copy.deepcopy(stored)}

@@ -13,6 +13,7 @@ from storage.db import utcnow
 from storage.models import OutboxMessage
 from storage.repos import Repositories
 from storage.repos.outbox import DUE_SQL
+from tests.client import make_bot
 from tests.fakeapi import FakeBotAPI
 from tests.outbox_helpers import drained
 
@@ -53,12 +54,16 @@ async def test_limits_respected_every_message_once_in_order(
     assert sum(fake.deliveries[c] for c in chats) == len(messages)
 
 
-async def test_the_fake_does_refuse_a_burst(bot: Bot, fake: FakeBotAPI) -> None:
-    """The limit the previous test relies on is real: a careless burst is refused."""
+async def test_the_fake_does_refuse_a_burst(fake: FakeBotAPI) -> None:
+    """The limit the previous test relies on is real: a careless burst (a bare bot, no retries) is refused."""
     fake.enforce_limits(per_second=30, chat_interval=1.0)
-    results = await asyncio.gather(
-        *(bot.send_message(CHAT + i % 40, "burst") for i in range(40)), return_exceptions=True
-    )
+    bot = make_bot(fake)
+    try:
+        results = await asyncio.gather(
+            *(bot.send_message(CHAT + i % 40, "burst") for i in range(40)), return_exceptions=True
+        )
+    finally:
+        await bot.session.close()
     assert any(isinstance(r, Exception) for r in results)
     assert fake.rate_limited
 

@@ -8,6 +8,7 @@ again, so nobody gets the same message twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import aiosqlite
@@ -21,11 +22,21 @@ FINAL = ("sent", "blocked", "failed", "uncertain", "expired")
 ERROR_MAX = 500
 # `not_before` of a message to send as soon as possible: due on any clock, real or a test's.
 ASAP = datetime(1970, 1, 1, tzinfo=UTC)
+# Only what the sender needs to choose what to send; the rest of a row is read when it is claimed.
 DUE_SQL = (
-    "SELECT id, user_id, kind, ref, text, markup, attempts, expires_at, file_name, file_data "
-    "FROM outbox INDEXED BY outbox_due "
+    "SELECT id, user_id, expires_at FROM outbox INDEXED BY outbox_due "
     "WHERE status = 'pending' AND not_before <= ? ORDER BY not_before, id LIMIT ?"
 )
+ITEM_COLUMNS = "id, user_id, kind, ref, text, markup, attempts, expires_at, file_name, file_data"
+
+
+@dataclass(frozen=True)
+class DueMessage:
+    """A pending message whose time has come: enough to pace it and to drop it once expired."""
+
+    id: int
+    user_id: int
+    expires_at: datetime | None
 
 
 class OutboxRepo:
@@ -68,21 +79,23 @@ class OutboxRepo:
         found = {str(r[0]): int(r[1]) for r in rows}
         return {status: found.get(status, 0) for status in STATUSES}
 
-    async def due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Pending messages whose time has come, by id (through the `outbox_due` index)."""
+    async def due(self, now: datetime, limit: int) -> list[DueMessage]:
+        """The first `limit` pending messages whose time has come (through the `outbox_due` index), by id."""
         rows = await self.db.fetchall(DUE_SQL, (ts(now), limit))
-        items = [
-            OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse_ts(r[7]), r[8], r[9]) for r in rows
-        ]
-        return sorted(items, key=lambda item: item.id)
+        return sorted((DueMessage(r[0], r[1], parse_ts(r[2])) for r in rows), key=lambda m: m.id)
 
-    async def claim(self, item_id: int) -> bool:
-        """Mark a pending message as being sent; False if someone else claimed it first."""
+    async def claim(self, item_id: int) -> OutboxItem | None:
+        """Mark a pending message as being sent and return it whole; None if it is no longer pending
+        (someone else claimed it, it was cancelled)."""
         async with self.db.transaction() as conn, conn.execute(
-            "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending' "
+            f"RETURNING {ITEM_COLUMNS}",
             (ts(utcnow()), item_id),
         ) as cur:
-            return cur.rowcount == 1
+            r = await cur.fetchone()
+        if r is None:
+            return None
+        return OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse_ts(r[7]), r[8], r[9])
 
     async def finish(self, item_id: int, status: str, error: str | None = None) -> None:
         """A claimed message's final state: sent, blocked or failed (with the error)."""
