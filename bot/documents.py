@@ -1,6 +1,8 @@
 """Documents for the school's files: the order draft on approving pairs (DOCX) and the lists (XLSX).
 
 Texts are translated by the caller's locale (gettext); the libraries do the formats: python-docx, openpyxl.
+Both are imported where a document is made, not at start-up: most processes never make one, and together
+they would take tens of megabytes of the bot's memory from the start (see benchmarks/size.py).
 """
 
 from __future__ import annotations
@@ -8,16 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
+from typing import TYPE_CHECKING
 
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from openpyxl import Workbook
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class PersonRow:
 
 def order_docx(organisation: str, programme: str, pairs: list[PairRow], locale: str) -> bytes:
     """The draft order «On approving mentoring pairs/groups» with its table."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Times New Roman"
@@ -93,6 +97,9 @@ def order_docx(organisation: str, programme: str, pairs: list[PairRow], locale: 
 
 def write_sheet(workbook: Workbook, title: str, headers: list[str], rows: list[list[object]]) -> None:
     """A sheet with a bold header row, widths fitted to the text, wrapped cells and a frozen header."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet = workbook.create_sheet(title[:31])
     sheet.append(headers)
     for cell in sheet[1]:
@@ -111,6 +118,8 @@ def write_sheet(workbook: Workbook, title: str, headers: list[str], rows: list[l
 
 def lists_xlsx(programme: str, people: list[PersonRow], pairs: list[PairRow]) -> bytes:
     """Two sheets: the participants (with their state and partners) and the approved pairs/groups."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     yes, no = _("yes"), _("no")
@@ -143,6 +152,9 @@ class Letter:
 def thank_you_docx(organisation: str, programme: str, letters: list[Letter], on: date, locale: str) -> bytes:
     """Thank-you letters, one page each: the organisation, the award, the name(s), the programme, the date
     and a line for the head's signature."""
+    from docx import Document
+    from docx.shared import Pt
+
     doc = Document()
     style = doc.styles["Normal"]
     style.font.name = "Times New Roman"
@@ -157,6 +169,9 @@ def thank_you_docx(organisation: str, programme: str, letters: list[Letter], on:
 
 
 def _centred(doc: DocxDocument, text: str, *, bold: bool = False, size: int | None = None) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     paragraph = doc.add_paragraph()
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = paragraph.add_run(text)

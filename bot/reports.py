@@ -1,6 +1,8 @@
 """Survey results for the school's files: a spreadsheet (openpyxl) and charts sized for a phone (matplotlib).
 
 Texts come translated by the caller's locale (gettext) and the question texts from the survey definitions.
+matplotlib and openpyxl are imported where a file is made, not at start-up (tens of megabytes of memory the
+bot would otherwise hold from the start; see benchmarks/size.py).
 """
 
 from __future__ import annotations
@@ -9,13 +11,7 @@ import textwrap
 from collections.abc import Sequence
 from io import BytesIO
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: files only
-
-import matplotlib.pyplot as plt
 from aiogram.utils.i18n import gettext as _
-from openpyxl import Workbook, load_workbook
 
 from bot.documents import write_sheet
 from bot.labels import form_label
@@ -37,6 +33,8 @@ def results_xlsx(
 ) -> bytes:
     """Sheets: summary (response rates), items (mean and the 1–10 distribution), forms, comments, and the
     before/after change per person with the programme's mean per parameter."""
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     write_sheet(workbook, _("Summary"), [_("Survey"), _("Invited"), _("Answered"), _("Response rate, %")],
@@ -86,6 +84,11 @@ def chart_png(questionnaire: Questionnaire, summary: Summary, locale: str) -> by
     ]
     if not items:
         return None
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: files only
+    import matplotlib.pyplot as plt
+
     labels = ["\n".join(textwrap.wrap(_question_text(questionnaire, i.question_id, locale), 30))
               for i in items]
     height = 1.6 + 0.95 * len(items)
@@ -142,6 +145,8 @@ def department_xlsx(
 ) -> bytes:
     """«All schools»: the overall sheets as for one programme (every school's answers together), then one
     sheet per school with each programme's response rates and item means."""
+    from openpyxl import load_workbook
+
     workbook = load_workbook(BytesIO(results_xlsx(department, registry, overall, changes, locale)))
     taken = {name.lower() for name in workbook.sheetnames}
     headers = [_("Programme"), _("Survey"), _("Question"), _("Answers"), _("Mean")]

@@ -2,7 +2,8 @@
 
 Per form of mentoring, each mentor is repeated once per free slot (capacity minus pairs already
 accepted) and `scipy.optimize.linear_sum_assignment` maximises the total score over all mentees at
-once. Pairs are written (mentor_id, mentee_id) everywhere.
+once. Pairs are written (mentor_id, mentee_id) everywhere. numpy and scipy are imported on the first
+match, not when the bot starts (they would hold tens of megabytes from start-up; see benchmarks/size.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-
-import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from dialogs.matching_score import Candidate, Reason, declared_capacity, profile, reasons, score
 
@@ -132,6 +130,9 @@ def _match_form(
         return [], []
     if not mentors:
         return [], [Unmatched(m.id, UnmatchedReason.NO_MENTOR_OF_FORM) for m in mentees]
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
     forbidden = set(forbidden)
     mentor_profiles = [profile(m) for m in mentors]
     mentee_profiles = [profile(m) for m in mentees]

@@ -14,7 +14,7 @@ from aiogram import Dispatcher
 from bot.callbacks import DigestCb
 from bot.clock import ManualClock
 from bot.outbox import Outbox
-from dialogs.meeting_plan import local_moment
+from dialogs.meeting_plan import MeetingSettings, local_moment
 from handlers.digest_compose import run_digests
 from storage.models import Role
 from storage.repos import Repositories
@@ -257,3 +257,27 @@ async def test_digest_buttons_remind_once_list_export_and_forged(
     await coordinator.click("1 · List", digest)  # the parents' consents pending, in place of the digest
     shown = str(coordinator.buttons(digest))
     assert "Ученик 10003" in shown and "Ученик 10001" not in shown
+
+
+async def test_overdue_pairs_follow_each_programme_meeting_settings(
+    dp: Dispatcher, repos: Repositories, clock: ManualClock, fake: FakeBotAPI, fast_outbox: Outbox
+) -> None:
+    """Two schools' pairs approved ten days ago with no meeting: late where the first meeting must be
+    scheduled within the default 7 days, not late where the programme allows 30."""
+    clock.set(local_moment(MONDAY, time(7, 0), MOSCOW))
+    schools = []
+    for n in range(2):
+        sch = await school(repos, name=f"Школа №{n + 1}", timezone=MOSCOW, coordinator_id=2000 + n)
+        pair = await approved_pair(repos, sch, 20_001 + n, (10_001 + n,))
+        await repos.db.execute("UPDATE pairs SET approved_at = ? WHERE id = ?",
+                               (ts(clock.now() - timedelta(days=10)), pair.id))
+        schools.append(sch)
+    relaxed = MeetingSettings(schools[1].programme.id, schedule_within_days=30)
+    await repos.meetings.save_settings(relaxed, by=2001)
+    run = Run(dp, repos, clock, fake)
+    await run.until(local_moment(MONDAY, time(9, 0), MOSCOW), [2000, 2001])
+
+    (late,) = run.texts(2000)
+    (in_time,) = run.texts(2001)
+    assert "1 pair with a meeting overdue" in late
+    assert "overdue" not in in_time and "2 new participants" in in_time

@@ -202,15 +202,13 @@ class ParticipantRepo:
         "WHEN EXISTS (SELECT 1 FROM pairs x WHERE x.mentor_id = p.id AND x.status = 'active') "
         "OR EXISTS (SELECT 1 FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
         "WHERE m.mentee_id = p.id AND x.status = 'active') THEN 'in_pair' "
-        "WHEN COALESCE(s.submitted, 0) > 0 THEN 'without_pair' "
-        "WHEN COALESCE(s.answered, 0) > 0 THEN 'in_progress' "
+        # Looked up per participant of the programme (not aggregated over every response in the database).
+        "WHEN EXISTS (SELECT 1 FROM responses r WHERE r.participant_id = p.id AND r.round_id IS NULL "
+        "AND r.status = 'submitted') THEN 'without_pair' "
+        "WHEN EXISTS (SELECT 1 FROM responses r JOIN answers a ON a.response_id = r.id "
+        "WHERE r.participant_id = p.id AND r.round_id IS NULL) THEN 'in_progress' "
         "ELSE 'not_started' END AS state "
-        "FROM participants p LEFT JOIN ("
-        "SELECT r.participant_id, MAX(r.status = 'submitted') AS submitted, "
-        "COUNT(a.question_id) AS answered FROM responses r "
-        "LEFT JOIN answers a ON a.response_id = r.id WHERE r.round_id IS NULL GROUP BY r.participant_id"
-        ") s ON s.participant_id = p.id "
-        "WHERE p.programme_id = ? AND p.role = ?"
+        "FROM participants p WHERE p.programme_id = ? AND p.role = ?"
     )
     # Filters of the bases that stand for several derived states.
     _STATE_GROUPS: ClassVar[dict[str, tuple[str, ...]]] = {"submitted": ("in_pair", "without_pair")}
