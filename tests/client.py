@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections.abc import Callable
@@ -120,6 +121,135 @@ class PollDriver:
                     f"the bot kept talking for {self.timeout} s; recent calls:\n{self.fake.describe_calls()}"
                 )
             await self.fake.wait_activity(max(0.01, quiet - idle) if not busy else 0.05)
+
+
+class NoReply(AssertionError):
+    """The bot never reacted to an update, and the driver was told to stop waiting (see CrowdDriver)."""
+
+
+class CrowdDriver:
+    """PollDriver for hundreds of users at once: calls are sorted by chat as they arrive, and a user's wait
+    wakes only for calls to their own chat. `gave_up(pushed_at)` (a `time.monotonic()` value) may end a
+    wait that has seen no call to the chat with NoReply — e.g. when the bot was killed after the push.
+    `close()` when done."""
+
+    def __init__(
+        self,
+        fake: FakeBotAPI,
+        *,
+        timeout: float = 30.0,
+        quiet: float = 0.15,
+        gave_up: Callable[[float], bool] | None = None,
+    ) -> None:
+        """Wait up to `timeout` for a reaction, then until the chat has been `quiet` for a while."""
+        self.fake = fake
+        self.timeout = timeout
+        self.quiet = quiet
+        self.gave_up = gave_up or (lambda _pushed_at: False)
+        self.waiting: set[int] = set()  # chats whose update has not been answered yet
+        self._seen = 0  # calls sorted so far
+        self._open: list[Call] = []  # sorted calls still in flight
+        self._chats: dict[int, list[Call]] = {}
+        self._wakers: dict[int, asyncio.Event] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def _sort(self) -> None:
+        """File new calls under their chats; wake the chats that got a call or whose call finished."""
+        touched: set[int] = set()
+        calls = self.fake.calls
+        for call in calls[self._seen :]:
+            if call.chat_id is None:
+                continue
+            self._chats.setdefault(call.chat_id, []).append(call)
+            touched.add(call.chat_id)
+            if call.status == 0:
+                self._open.append(call)
+        self._seen = len(calls)
+        still_open = []
+        for call in self._open:
+            if call.status == 0:
+                still_open.append(call)
+            else:
+                touched.add(call.chat_id)  # type: ignore[arg-type]
+        self._open = still_open
+        for chat in touched:
+            if (waker := self._wakers.get(chat)) is not None:
+                waker.set()
+
+    def _follow_calls(self) -> None:
+        """Sort the calls so far and keep sorting them as they come."""
+        self._sort()
+        if self._task is None:
+            self._task = asyncio.create_task(self._follow(), name="crowd-driver")
+
+    async def _follow(self) -> None:
+        while True:
+            await self.fake.wait_activity(1.0)
+            self._sort()
+
+    def last_message(self, chat_id: int) -> BotMessage | None:
+        """The newest bot message in the chat as it is now (like TgUser.last_message, without copying the
+        whole chat)."""
+        self._sort()
+        for call in reversed(self._chats.get(chat_id, [])):
+            if call.ok and call.method.lower() in {"sendmessage", "senddocument", "sendphoto"}:
+                message = self.fake.message(chat_id, int(call.result["message_id"]))
+                if message is not None:
+                    return BotMessage(message)
+        return None
+
+    async def wait_chat(self, chat_id: int, timeout: float) -> None:  # noqa: ASYNC109
+        """Wait until a call to the chat arrives or finishes, at most `timeout` s."""
+        waker = self._wakers.setdefault(chat_id, asyncio.Event())
+        waker.clear()
+        self._follow_calls()
+        if not waker.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waker.wait(), timeout)
+
+    async def close(self) -> None:
+        """Stop following the fake's calls."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def deliver(self, update: JsonDict, chat_id: int, *, expect_reply: bool = True) -> list[Call]:
+        """Push the update; wait for calls to the chat to come and then stop for `quiet` s."""
+        self._follow_calls()
+        calls = self._chats.setdefault(chat_id, [])
+        waker = self._wakers.setdefault(chat_id, asyncio.Event())
+        start = len(calls)
+        pushed_at = time.monotonic()
+        update_id = self.fake.push_update(update)
+        deadline = pushed_at + self.timeout
+        self.waiting.add(chat_id)
+        try:
+            while True:
+                waker.clear()
+                self._sort()
+                now = time.monotonic()
+                new = calls[start:]
+                if any(c.status == 0 for c in new):
+                    pause = 0.05
+                else:
+                    answered = bool(new) or (not expect_reply and self.fake.was_delivered(update_id))
+                    idle = now - max((c.finished or now for c in new), default=pushed_at)
+                    if answered and idle >= self.quiet:
+                        return new
+                    pause = self.quiet - idle if answered else 0.25
+                if not new and self.gave_up(pushed_at):
+                    raise NoReply(f"no reply to update {update_id} in chat {chat_id}")
+                if now > deadline:
+                    state = "was fetched" if self.fake.was_delivered(update_id) else "was never fetched"
+                    raise AssertionError(
+                        f"the bot did not answer update {update_id} in chat {chat_id} within "
+                        f"{self.timeout} s (the update {state}); its calls to the chat: {new}"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(waker.wait(), max(pause, 0.01))
+        finally:
+            self.waiting.discard(chat_id)
 
 
 @dataclass(frozen=True)

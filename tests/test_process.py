@@ -28,25 +28,36 @@ NEXT_YEAR = date.today().year + 1
 class BotProcess:
     """`python -m bot` with the environment a school would set, started and killed at will."""
 
-    def __init__(self, fake: FakeBotAPI, workdir: Path) -> None:
+    def __init__(self, fake: FakeBotAPI, workdir: Path, env: dict[str, str] | None = None) -> None:
+        """`env`: settings on top of the defaults (e.g. OUTBOX_RATE)."""
         self.fake = fake
         self.workdir = workdir
+        self.env = dict(env or {})
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
 
-    async def start(self) -> None:
-        """Start the process and wait until it polls for updates."""
+    def environment(self) -> dict[str, str]:
+        """The process's environment: the settings a school would set, then `env`."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "ADMIN_", "DATABASE_"))}
         env.update(
             BOT_TOKEN="4242:PROCESS-token", BOT_API_BASE_URL=self.fake.base_url, ADMIN_IDS=str(ADMIN),
             DATABASE_PATH=str(self.workdir / "school.sqlite3"), PYTHONPATH=str(ROOT), LOG_LEVEL="INFO",
         )
+        env.update(self.env)
+        return env
+
+    async def start(self) -> None:
+        """Start the process and wait until it polls for updates."""
         since = len(self.fake.calls)
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.workdir, env=env,
+            sys.executable, "-m", "bot", cwd=self.workdir, env=self.environment(),
             stdout=asyncio.subprocess.DEVNULL, stderr=open(self.workdir / f"bot{self.starts}.log", "w"),  # noqa: ASYNC230
         )
         self.starts += 1
+        await self.polling(since)
+
+    async def polling(self, since: int) -> None:
+        """Wait for the first getUpdates among the fake's calls from index `since` on."""
         deadline = asyncio.get_running_loop().time() + 30
         while not any(c.method == "getUpdates" for c in self.fake.calls[since:]):
             assert asyncio.get_running_loop().time() < deadline, "the bot did not start polling"
