@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
@@ -93,6 +96,20 @@ async def _on_startup(bot: Bot, i18n: I18n) -> None:
     logger.info("started as @%s", me.username)
 
 
+def _stops_quietly(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    """A job cancelled because the process is stopping (its open transaction already rolled back) ends
+    with a line in the log, not a traceback: it runs again after the restart."""
+
+    @functools.wraps(job)
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            logger.info("job %s stopped by the shutdown; it runs again after the restart", job.__name__)
+
+    return run
+
+
 def create_scheduler(
     repos: Repositories, i18n: I18n | None = None, clock: Clock | None = None, outbox: Outbox | None = None,
     questionnaires: Registry | None = None,
@@ -108,7 +125,7 @@ def create_scheduler(
         removed = await repos.updates.prune(utcnow() - UPDATE_CLAIMS_KEPT)
         logger.debug("pruned %s old update claims", removed)
 
-    scheduler.add_job(prune_update_claims, "interval", hours=6, next_run_time=utcnow())
+    scheduler.add_job(_stops_quietly(prune_update_claims), "interval", hours=6, next_run_time=utcnow())
     if outbox is not None:
         scheduler.add_job(outbox.wake, "interval", seconds=OUTBOX_WAKE_SECONDS, coalesce=True)
     if i18n is not None and outbox is not None:
@@ -118,26 +135,26 @@ def create_scheduler(
             await sweep(repos, i18n, job_clock)
             outbox.wake()
 
-        scheduler.add_job(run_sweep, "interval", minutes=SWEEP_MINUTES, next_run_time=utcnow(),
-                          coalesce=True, max_instances=1)
+        scheduler.add_job(_stops_quietly(run_sweep), "interval", minutes=SWEEP_MINUTES,
+                          next_run_time=utcnow(), coalesce=True, max_instances=1)
 
         async def run_digest_job() -> None:
             if await run_digests(repos, i18n, job_clock):
                 outbox.wake()
 
-        scheduler.add_job(run_digest_job, "interval", minutes=DIGEST_MINUTES, next_run_time=utcnow(),
-                          coalesce=True, max_instances=1)
+        scheduler.add_job(_stops_quietly(run_digest_job), "interval", minutes=DIGEST_MINUTES,
+                          next_run_time=utcnow(), coalesce=True, max_instances=1)
         async def run_retention_job() -> None:
             await retention_sweep(repos, job_clock)
 
-        scheduler.add_job(run_retention_job, "interval", hours=RETENTION_HOURS, next_run_time=utcnow(),
-                          coalesce=True, max_instances=1)
+        scheduler.add_job(_stops_quietly(run_retention_job), "interval", hours=RETENTION_HOURS,
+                          next_run_time=utcnow(), coalesce=True, max_instances=1)
         if questionnaires is not None:
             async def run_survey_job() -> None:
                 found = await survey_sweep(repos, i18n, questionnaires, job_clock)
                 if found.invited or found.reminded:
                     outbox.wake()
 
-            scheduler.add_job(run_survey_job, "interval", minutes=SWEEP_MINUTES, next_run_time=utcnow(),
-                              coalesce=True, max_instances=1)
+            scheduler.add_job(_stops_quietly(run_survey_job), "interval", minutes=SWEEP_MINUTES,
+                              next_run_time=utcnow(), coalesce=True, max_instances=1)
     return scheduler

@@ -185,12 +185,15 @@ class Outbox:
                     wait = min(wait, free_at - now)
                 continue
             await self._pace()
+            # A free slot first, then the claim: a row is 'sending' only while its request is about to go
+            # out, so a kill makes 'uncertain' only what may in fact have been sent.
+            await self._slots.acquire()
             claimed = None if self._stopping else await self.repos.outbox.claim(item.id)
             if claimed is None:
+                self._slots.release()
                 continue
             held.add(chat)
             self._chat_free_at[chat] = time.monotonic() + self.chat_interval
-            await self._slots.acquire()
             task = asyncio.create_task(self._send(claimed), name=f"outbox-{item.id}")
             self._in_flight[chat] = task
             dispatched += 1
