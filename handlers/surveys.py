@@ -40,7 +40,6 @@ from handlers.access import programme_for_button, refuse
 from handlers.notices import language_of, queued_in_language
 from handlers.questionnaire_screen import open_survey
 from storage.models import (
-    MeetingStatus,
     OutboxMessage,
     Participant,
     ParticipantStatus,
@@ -117,7 +116,10 @@ async def invite(
 
     async def compose(survey_round: SurveyRound) -> list[tuple[int, OutboxMessage]]:
         out = []
+        already = await repos.surveys.invited(survey_round.id)
         for person in people:
+            if person.id in already:
+                continue
             q = survey_for(registry, kind, person, settings)
             if q is None or person.status is not ParticipantStatus.ACTIVE:
                 continue
@@ -162,15 +164,6 @@ async def on_open(
     await open_survey(bot, call.from_user.id, state, repos, questionnaires, participant, survey_round.id, q)
 
 
-async def _pair_people(repos: Repositories, mentor_id: int, mentee_ids: tuple[int, ...]) -> list[Participant]:
-    found = []
-    for participant_id in (mentor_id, *mentee_ids):
-        person = await repos.participants.get(participant_id)
-        if person is not None:
-            found.append(person)
-    return found
-
-
 async def survey_sweep(repos: Repositories, i18n: I18n, registry: Registry, clock: Clock) -> SweepCount:
     """Invite whoever is due a survey and remind whoever has not answered (see the module's notes)."""
     count = SweepCount()
@@ -179,16 +172,25 @@ async def survey_sweep(repos: Repositories, i18n: I18n, registry: Registry, cloc
         programme = await repos.programmes.get(programme_id)
         if programme is None:
             continue
+        # Everyone in an active pair is asked the assessment at the start; the people of pairs whose final
+        # meeting was held, the end surveys. One round per kind for the programme, read in a few queries.
+        pairs = await repos.pairs.active(programme.id)
+        found = await repos.participants.many(i for pair in pairs for i in (pair.mentor_id, *pair.mentee_ids))
+        ended = await repos.meetings.pairs_with_final_held(programme.id)
         everyone: dict[int, Participant] = {}
-        for pair in await repos.pairs.active(programme.id):
-            people = await _pair_people(repos, pair.mentor_id, pair.mentee_ids)
-            everyone.update((p.id, p) for p in people)
-            kinds: list[tuple[SurveyKind, str]] = [(SurveyKind.ASSESSMENT_BEFORE, "start")]
-            meetings = await repos.meetings.of_pair(pair.id)
-            if any(m.step == "final" and m.status is MeetingStatus.HELD for m in meetings):
-                kinds += [(kind, "end") for kind in AT_THE_END]
-            for kind, label in kinds:
-                _round, asked = await invite(repos, i18n, registry, programme, kind, label, people, now)
+        at_the_end: dict[int, Participant] = {}
+        for pair in pairs:
+            people = {i: found[i] for i in (pair.mentor_id, *pair.mentee_ids) if i in found}
+            everyone.update(people)
+            if pair.id in ended:
+                at_the_end.update(people)
+        rounds = [(SurveyKind.ASSESSMENT_BEFORE, "start", everyone)]
+        if at_the_end:
+            rounds += [(kind, "end", at_the_end) for kind in AT_THE_END]
+        for kind, label, people in rounds:
+            if people:
+                _round, asked = await invite(repos, i18n, registry, programme, kind, label,
+                                             list(people.values()), now)
                 count.invited += asked
         count.invited += await _feedback(repos, i18n, registry, programme, list(everyone.values()), now)
         count.reminded += await _remind(repos, i18n, programme, now)
@@ -229,16 +231,23 @@ async def _remind(repos: Repositories, i18n: I18n, programme: Programme, now: da
         if survey_round.closes_at is not None and survey_round.closes_at <= now:
             continue
         answered = await repos.surveys.submitted(survey_round.id)
+        queued_already = await repos.outbox.dedupes(SURVEY_KIND, survey_round.id)
+        due_now: dict[int, list[tuple[int, datetime]]] = {}  # participant → (n, due) not yet queued
         for participant_id, invited_at in (await repos.surveys.invited(survey_round.id)).items():
             if participant_id in answered:
-                continue
-            person = await repos.participants.get(participant_id)
-            if person is None:
                 continue
             for n, after in enumerate(REMINDER_AFTER, 1):
                 due = invited_at + after
                 if now < due:
                     break
+                if f"survey-rem:{survey_round.id}:{participant_id}:{n}" not in queued_already:
+                    due_now.setdefault(participant_id, []).append((n, due))
+        people = await repos.participants.many(due_now)
+        for participant_id, reminders in due_now.items():
+            person = people.get(participant_id)
+            if person is None:
+                continue
+            for n, due in reminders:
                 message = await queued_in_language(
                     repos, i18n, person.user_id,
                     lambda: _("Reminder: please answer the survey of «{programme}» — it takes a few minutes.")

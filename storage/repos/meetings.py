@@ -348,6 +348,15 @@ class MeetingRepo:
         )
         return [int(r[0]) for r in rows]
 
+    async def pairs_with_final_held(self, programme_id: int) -> set[int]:
+        """Ids of the programme's pairs whose final meeting was held."""
+        rows = await self.db.fetchall(
+            "SELECT DISTINCT pair_id FROM meetings WHERE programme_id = ? AND step = 'final' "
+            "AND status = 'held' AND pair_id IS NOT NULL",
+            (programme_id,),
+        )
+        return {int(r[0]) for r in rows}
+
     async def queued_at(self, dedupe: str) -> datetime | None:
         """When the outbox message with this dedupe key was due to go (None if never queued): the sweep
         escalates a nudge some days after the nudge itself."""

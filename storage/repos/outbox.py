@@ -150,6 +150,12 @@ class OutboxRepo:
         ) as cur:
             return cur.rowcount
 
+    async def dedupes(self, kind: str, ref: int) -> set[str]:
+        """The dedupe keys already queued (in any status) for this kind and ref: what need not be composed
+        again."""
+        rows = await self.db.fetchall("SELECT dedupe FROM outbox WHERE kind = ? AND ref = ?", (kind, ref))
+        return {str(r[0]) for r in rows}
+
     async def unfinished(self, kind: str, ref: int) -> int:
         """How many messages of this kind and ref are still pending or being sent."""
         row = await self.db.fetchone(

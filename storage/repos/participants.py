@@ -175,6 +175,15 @@ class ParticipantRepo:
             for r in rows
         ]
 
+    async def many(self, ids: Iterable[int]) -> dict[int, Participant]:
+        """participant id → participant, in one query (ids of deleted participants are left out)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = await self.db.fetchall(f"SELECT * FROM participants WHERE id IN ({marks})", wanted)
+        return {r["id"]: _participant(r) for r in rows}
+
     async def names(self, ids: Iterable[int]) -> dict[int, str]:
         """participant id → full name, in one query (ids of deleted participants are left out)."""
         wanted = sorted(set(ids))
