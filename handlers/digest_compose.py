@@ -3,7 +3,8 @@ since their last digest (from its stored snapshot) and what is stuck, as a text 
 
 `run_digests(repos, i18n, clock)` is the background job: every coordinator whose local hour (and weekday,
 for a weekly digest) is reached and whose digest for that day is not made yet gets it queued once, with the
-dedupe key `digest:{user}:{local date}`; the snapshot and the message are written in one transaction.
+dedupe key `digest:{user}:{local date}`; the snapshot and the message are written in one transaction. Each
+programme is counted once per run, however many coordinators see it (see benchmarks/size.py).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -23,11 +25,12 @@ from babel.dates import format_date
 
 from bot.callbacks import BasesCb, DigestCb, ProgrammeCb
 from bot.clock import Clock
+from dialogs.meeting_plan import MeetingSettings
 from handlers.notices import queued_in_language
-from handlers.sweeps import pair_state
-from storage.models import Meeting, Organisation, Programme, Role
+from handlers.sweeps import state_of
+from storage.models import Meeting, Organisation, OutboxMessage, Programme, Role, User
 from storage.repos import Repositories
-from storage.repos.digests import Counts, DigestCoordinator, DigestSetting
+from storage.repos.digests import Counts, DigestSetting
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +42,9 @@ ORDER = ("participants", "submitted", "held", "parent_pending", "not_submitted",
          "repair", "surveys", "coming")
 MESSAGE_LIMIT = 4096
 BUTTON_PROGRAMMES = 20  # programmes that get buttons (a keyboard holds at most 100)
+RECORD_CHUNK = 100  # digests written per transaction
+OVERDUE_CHUNK = 50  # programmes whose pairs' meetings are read at once
+CACHED = 8192  # figure lines and buttons' callback data kept (each computed once for many digests)
 
 
 @dataclass(frozen=True)
@@ -78,67 +84,71 @@ def due_period(setting: DigestSetting, timezone: str, now: datetime) -> date | N
     return local.date()
 
 
-class _PairMeetings:
-    """Stands in for `repos.meetings` in `pair_state`, with every pair's meetings read at once."""
-
-    def __init__(self, by_pair: dict[int, list[Meeting]]) -> None:
-        self.by_pair = by_pair
-
-    async def of_pair(self, pair_id: int) -> list[Meeting]:
-        return self.by_pair.get(pair_id, [])
-
-
-class _Prefetched:
-    def __init__(self, by_pair: dict[int, list[Meeting]]) -> None:
-        self.meetings = _PairMeetings(by_pair)
-
-
 async def _overdue(repos: Repositories, programmes: Sequence[Programme], now: datetime,
                    zones: dict[int, str]) -> dict[int, int]:
-    """Pairs late to schedule or with a meeting not logged, per programme in progress."""
+    """Pairs late to schedule or with a meeting not logged, per programme in progress (the state
+    `handlers.sweeps.state_of` gives them from the meetings that decide it). Read a few dozen programmes
+    at a time, to keep the memory they take for a moment small."""
     in_progress = {
         p.id: p for p in programmes
         if p.start_date <= now.astimezone(ZoneInfo(zones[p.organisation_id])).date() <= p.end_date
     }
-    pairs = await repos.digests.active_pairs(list(in_progress))
-    if not pairs:
-        return {}
-    shim = cast(Repositories, _Prefetched(await repos.digests.meetings_of_pairs(list(in_progress))))
-    settings = {pid: await repos.meetings.settings(pid) for pid in {pair.programme_id for pair in pairs}}
+    ids = list(in_progress)
     result: dict[int, int] = {}
-    for pair in pairs:
-        programme = in_progress[pair.programme_id]
-        state = await pair_state(shim, settings[programme.id], programme, pair, now)
-        if state.late_to_schedule(now) or state.unlogged(now) is not None:
-            result[programme.id] = result.get(programme.id, 0) + 1
+    for start in range(0, len(ids), OVERDUE_CHUNK):
+        chunk = ids[start:start + OVERDUE_CHUNK]
+        pairs = await repos.digests.active_pairs(chunk)
+        if not pairs:
+            continue
+        meetings = await repos.digests.meetings_of_pairs(chunk)
+        with_pairs = sorted({pair.programme_id for pair in pairs})
+        changed = await repos.digests.with_meeting_settings(with_pairs)
+        settings = {pid: await repos.meetings.settings(pid) if pid in changed else MeetingSettings(pid)
+                    for pid in with_pairs}
+        for pair in pairs:
+            programme = in_progress[pair.programme_id]
+            decisive = cast(list[Meeting], meetings.get(pair.id, []))  # `MeetingTimes` read as meetings
+            state = state_of(settings[programme.id], programme, pair, decisive, now)
+            if state.late_to_schedule(now) or state.unlogged(now) is not None:
+                result[programme.id] = result.get(programme.id, 0) + 1
     return result
 
 
-async def build(repos: Repositories, user_id: int, timezone: str, day: date, now: datetime) -> Digest:
-    """The coordinator's digest for a day: programmes not ended of every organisation they manage."""
-    orgs = await repos.organisations.managed_by(user_id)
-    zones = {org.id: org.timezone for org in orgs}
-    by_org: list[tuple[Organisation, list[Programme]]] = []
-    for org in orgs:
-        today = now.astimezone(ZoneInfo(org.timezone)).date()
-        current = [p for p in await repos.programmes.of_organisation(org.id) if p.end_date >= today]
-        if current:
-            by_org.append((org, current))
-    programmes = [p for _org, ps in by_org for p in ps]
-    counts = await repos.digests.counts([p.id for p in programmes], now, now + timedelta(days=COMING_DAYS))
+async def programme_counts(repos: Repositories, programmes: Sequence[Programme], zones: dict[int, str],
+                           now: datetime) -> Counts:
+    """Every figure of each programme (zero items left out), in a handful of queries for all of them."""
+    ids = [p.id for p in programmes]
+    counts = await repos.digests.counts(ids, now, now + timedelta(days=COMING_DAYS))
     for pid, overdue in (await _overdue(repos, programmes, now, zones)).items():
         counts[pid]["overdue"] = overdue
-    for pid, _who in await repos.surveys.pending([p.id for p in programmes], now):  # surveys not answered
-        counts[pid]["surveys"] = counts[pid].get("surveys", 0) + 1
-    last = await repos.digests.last(user_id)
-    before = last.counts if last else {}
+    for pid, pending in (await repos.digests.surveys_pending(ids, now)).items():  # surveys not answered
+        counts[pid]["surveys"] = pending
+    return counts
+
+
+def current_programmes(orgs: Sequence[Organisation], programmes_of: dict[int, list[Programme]],
+                       now: datetime) -> list[tuple[Organisation, list[Programme]]]:
+    """The programmes not ended (in each organisation's own time zone), by organisation."""
+    found = []
+    for org in orgs:
+        today = now.astimezone(ZoneInfo(org.timezone)).date()
+        current = [p for p in programmes_of.get(org.id, []) if p.end_date >= today]
+        if current:
+            found.append((org, current))
+    return found
+
+
+def compose(by_org: list[tuple[Organisation, list[Programme]]], counts: Counts, before: Counts,
+            day: date) -> Digest:
+    """A coordinator's digest for a day from the figures of their programmes and their last snapshot."""
+    mine = {p.id: counts[p.id] for _org, ps in by_org for p in ps}
     schools = []
     for org, ps in by_org:
-        blocks = [Block(p, _figures(counts[p.id], before.get(p.id, {}))) for p in ps]
+        blocks = [Block(p, _figures(mine[p.id], before.get(p.id, {}))) for p in ps]
         blocks = [b for b in blocks if any(b.figures.values())]
         if blocks:
             schools.append((org, blocks))
-    return Digest(day.isoformat(), day, schools, counts)
+    return Digest(day.isoformat(), day, schools, mine)
 
 
 def _figures(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
@@ -148,31 +158,36 @@ def _figures(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in figures.items() if v}
 
 
-def _line(key: str, n: int) -> str:
-    texts = {
-        "participants": ngettext("{n} new participant", "{n} new participants", n),
-        "submitted": ngettext("{n} questionnaire submitted", "{n} questionnaires submitted", n),
-        "held": ngettext("{n} meeting held", "{n} meetings held", n),
-        "parent_pending": ngettext("{n} parent's consent pending", "{n} parents' consents pending", n),
-        "not_submitted": ngettext("{n} person has not submitted the questionnaire",
-                                  "{n} people have not submitted the questionnaire", n),
-        "without_pair": ngettext("{n} mentee without a pair", "{n} mentees without a pair", n),
-        "overdue": ngettext("{n} pair with a meeting overdue (not scheduled or not logged)",
-                            "{n} pairs with meetings overdue (not scheduled or not logged)", n),
-        "repair": ngettext("{n} re-pair request", "{n} re-pair requests", n),
-        "surveys": ngettext("{n} survey not answered yet", "{n} surveys not answered yet", n),
-        "coming": ngettext("{n} meeting in the next 7 days", "{n} meetings in the next 7 days", n),
-    }
-    return "• " + texts[key].format(n=n)
+_TEXTS = {
+    "participants": lambda n: ngettext("{n} new participant", "{n} new participants", n),
+    "submitted": lambda n: ngettext("{n} questionnaire submitted", "{n} questionnaires submitted", n),
+    "held": lambda n: ngettext("{n} meeting held", "{n} meetings held", n),
+    "parent_pending": lambda n: ngettext("{n} parent's consent pending", "{n} parents' consents pending", n),
+    "not_submitted": lambda n: ngettext("{n} person has not submitted the questionnaire",
+                                        "{n} people have not submitted the questionnaire", n),
+    "without_pair": lambda n: ngettext("{n} mentee without a pair", "{n} mentees without a pair", n),
+    "overdue": lambda n: ngettext("{n} pair with a meeting overdue (not scheduled or not logged)",
+                                  "{n} pairs with meetings overdue (not scheduled or not logged)", n),
+    "repair": lambda n: ngettext("{n} re-pair request", "{n} re-pair requests", n),
+    "surveys": lambda n: ngettext("{n} survey not answered yet", "{n} surveys not answered yet", n),
+    "coming": lambda n: ngettext("{n} meeting in the next 7 days", "{n} meetings in the next 7 days", n),
+}
 
 
-def _lines(figures: dict[str, int]) -> list[str]:
-    return [_line(key, figures[key]) for key in ORDER if figures.get(key)]
+@lru_cache(maxsize=CACHED)
+def _line(locale: str, key: str, n: int) -> str:
+    """A figure's line in a language (`locale` is the current one: it keys the cache)."""
+    return "• " + _TEXTS[key](n).format(n=n)
+
+
+def _lines(figures: dict[str, int], locale: str) -> list[str]:
+    return [_line(locale, key, figures[key]) for key in ORDER if figures.get(key)]
 
 
 def digest_text(digest: Digest) -> str:
     """The digest in the current language: a block per programme; by school with totals for several."""
-    day = format_date(digest.day, format="long", locale=get_i18n().current_locale)
+    locale = get_i18n().current_locale
+    day = format_date(digest.day, format="long", locale=locale)
     parts = [_("Digest for {date}: what changed since the last one and what is stuck.").format(date=day)]
     several = len(digest.schools) > 1
     number = 0
@@ -182,70 +197,116 @@ def digest_text(digest: Digest) -> str:
         for block in blocks:
             number += 1
             title = f"{number}. «{block.programme.title}»"
-            parts.append("\n".join([title, *_lines(block.figures)]))
+            parts.append("\n".join([title, *_lines(block.figures, locale)]))
     if several:
         totals: dict[str, int] = {}
         for block in digest.blocks:
             for key, n in block.figures.items():
                 totals[key] = totals.get(key, 0) + n
-        parts.append("\n".join([_("Totals of all schools:"), *_lines(totals)]))
+        parts.append("\n".join([_("Totals of all schools:"), *_lines(totals, locale)]))
     text = "\n\n".join(parts)
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT - 1] + "…"
 
 
 def digest_markup(digest: Digest) -> InlineKeyboardMarkup | None:
     """A row of next actions per numbered programme: remind, open the list, meetings, export."""
+    remind, surveys, listed = _("{n} · Remind"), _("{n} · Remind of surveys"), _("{n} · List")
+    meetings, export = _("{n} · Meetings"), _("{n} · Export")
     rows = []
     for number, block in enumerate(digest.blocks[:BUTTON_PROGRAMMES], start=1):
         pid, f = block.programme.id, block.figures
         row = []
         if f.get("not_submitted"):
-            row.append(_button(_("{n} · Remind").format(n=number),
-                               DigestCb(action="remind", programme=pid, value=digest.period).pack()))
+            row.append(_button(remind.format(n=number), _data("remind", pid, digest.period)))
         if f.get("surveys"):
-            row.append(_button(_("{n} · Remind of surveys").format(n=number),
-                               DigestCb(action="survey_remind", programme=pid, value=digest.period).pack()))
+            row.append(_button(surveys.format(n=number), _data("survey_remind", pid, digest.period)))
         state = next((s for s in ("parent_pending", "without_pair") if f.get(s)), "")
-        row.append(_button(_("{n} · List").format(n=number),
-                           BasesCb(action="l", programme=pid, role=Role.MENTEE, state=state).pack()))
+        row.append(_button(listed.format(n=number), _data("list", pid, state)))
         if f.get("overdue") or f.get("repair"):
-            row.append(_button(_("{n} · Meetings").format(n=number),
-                               ProgrammeCb(action="meetings", programme=pid).pack()))
-        row.append(_button(_("{n} · Export").format(n=number),
-                           DigestCb(action="export", programme=pid).pack()))
+            row.append(_button(meetings.format(n=number), _data("meetings", pid, "")))
+        row.append(_button(export.format(n=number), _data("export", pid, "")))
         rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
+
+
+@lru_cache(maxsize=CACHED)
+def _data(action: str, pid: int, value: str) -> str:
+    """A digest button's callback data, packed once for all the digests that show the programme."""
+    if action == "list":
+        return BasesCb(action="l", programme=pid, role=Role.MENTEE, state=value).pack()
+    if action == "meetings":
+        return ProgrammeCb(action="meetings", programme=pid).pack()
+    if action == "export":
+        return DigestCb(action="export", programme=pid).pack()
+    return DigestCb(action=action, programme=pid, value=value).pack()
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-async def make_digest(repos: Repositories, i18n: I18n, who: DigestCoordinator, now: datetime) -> bool:
-    """Build, store and queue one coordinator's digest if due and not made; whether a message was queued."""
-    day = due_period(who.setting, who.timezone, now)
-    if day is None or await repos.digests.done(who.user_id, day.isoformat()):
-        return False
-    digest = await build(repos, who.user_id, who.timezone, day, now)
-    message = None
-    if digest.worth_sending:
-        message = await queued_in_language(
-            repos, i18n, who.user_id, lambda: digest_text(digest), kind=DIGEST_KIND,
-            dedupe=f"digest:{who.user_id}:{digest.period}", markup=lambda: digest_markup(digest),
-        )
-    made = await repos.digests.record(who.user_id, digest.period, digest.counts, message)
-    return made is not None and message is not None
+class _UsersRead:
+    """Stands in for `repos.users` with the users read at once."""
+
+    def __init__(self, users: dict[int, User]) -> None:
+        self.found = users
+
+    async def get(self, user_id: int) -> User | None:
+        return self.found.get(user_id)
+
+
+class _KnownUsers:
+    """`repos` for `queued_in_language` with every coordinator's user (their language) read at once."""
+
+    def __init__(self, repos: Repositories, users: dict[int, User]) -> None:
+        self.repos = repos
+        self.users = _UsersRead(users)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.repos, name)
 
 
 async def run_digests(repos: Repositories, i18n: I18n, clock: Clock) -> int:
-    """Queue every digest that is due; how many messages were queued."""
+    """Queue every digest that is due; how many messages were queued. Each programme's figures are counted
+    once for all the coordinators who see it (a school's and its department's), in a handful of queries
+    whatever the number of programmes; the snapshots and messages are written in a few transactions."""
     now = clock.now()
+    due = [(who, day) for who in await repos.digests.coordinators()
+           if (day := due_period(who.setting, who.timezone, now)) is not None]
+    made = await repos.digests.done_in(sorted({day.isoformat() for _who, day in due}))
+    due = [(who, day) for who, day in due if (who.user_id, day.isoformat()) not in made]
+    if not due:
+        return 0
+    managed = await repos.digests.managed()
+    orgs = {org.id: org for who, _day in due for org in managed.get(who.user_id, [])}
+    programmes_of = await repos.digests.programmes_of(list(orgs))
+    current = {who.user_id: current_programmes(managed.get(who.user_id, []), programmes_of, now)
+               for who, _day in due}
+    programmes = {p.id: p for found in current.values() for _org, ps in found for p in ps}
+    zones = {org.id: org.timezone for org in orgs.values()}
+    counts = await programme_counts(repos, list(programmes.values()), zones, now)
+    coordinators = [who.user_id for who, _day in due]
+    last = await repos.digests.last_of(coordinators)
+    known = cast(Repositories, _KnownUsers(repos, await repos.digests.users(coordinators)))
     queued = 0
-    for who in await repos.digests.coordinators():
-        try:
-            queued += await make_digest(repos, i18n, who, now)
-        except Exception:  # one coordinator's failure must not stop the others
-            logger.exception("digest for %s failed", who.user_id)
+    for chunk in range(0, len(due), RECORD_CHUNK):
+        batch: list[tuple[int, str, Counts, OutboxMessage | None]] = []
+        for who, day in due[chunk:chunk + RECORD_CHUNK]:
+            try:  # one coordinator's failure must not stop the others
+                before = last[who.user_id].counts if who.user_id in last else {}
+                digest = compose(current[who.user_id], counts, before, day)
+                message = None
+                if digest.worth_sending:
+                    message = await queued_in_language(
+                        known, i18n, who.user_id, lambda d=digest: digest_text(d), kind=DIGEST_KIND,
+                        dedupe=f"digest:{who.user_id}:{digest.period}",
+                        markup=lambda d=digest: digest_markup(d),
+                    )
+                batch.append((who.user_id, digest.period, digest.counts, message))
+            except Exception:
+                logger.exception("digest for %s failed", who.user_id)
+        recorded = await repos.digests.record_many(batch)
+        queued += sum(1 for new, item in zip(recorded, batch, strict=True) if new and item[3] is not None)
     if queued:
         logger.info("queued %s digests", queued)
     return queued

@@ -19,7 +19,7 @@ inside the programme's holidays (it waits until they end).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -100,7 +100,14 @@ async def pair_state(
     repos: Repositories, settings: MeetingSettings, programme: Programme, pair: Pair, now: datetime
 ) -> PairState:
     """The pair's next step, its scheduled meeting, when the step is due and since when it is quiet."""
-    meetings = await repos.meetings.of_pair(pair.id)
+    return state_of(settings, programme, pair, await repos.meetings.of_pair(pair.id), now)
+
+
+def state_of(
+    settings: MeetingSettings, programme: Programme, pair: Pair, meetings: Sequence[Meeting], now: datetime
+) -> PairState:
+    """`pair_state` from the pair's meetings, oldest first (only their step, start, length and status are
+    read)."""
     logged = [m for m in meetings if m.status in LOGGED]
     done = [Done(m.step, m.status is MeetingStatus.HELD, m.starts_at) for m in logged]
     step = next_step(settings, done, programme.end_date)

@@ -8,12 +8,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from storage.db import Database, utcnow
-from storage.models import Meeting, OutboxMessage, Pair
+from storage.models import MeetingStatus, Organisation, OutboxMessage, Pair, Programme, User
 from storage.repos._convert import parse_ts, ts
-from storage.repos.meetings import _meeting
+from storage.repos.organisations import _org
 from storage.repos.outbox import OutboxRepo
+from storage.repos.programmes import _programme
 
 FREQUENCIES = ("daily", "weekly", "off")
 Counts = dict[int, dict[str, int]]  # programme id -> item -> count
@@ -26,6 +28,17 @@ _IN_PAIR = (
     "OR EXISTS (SELECT 1 FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
     "WHERE m.mentee_id = p.id AND x.status = 'active'))"
 )
+
+
+class MeetingTimes(NamedTuple):
+    """What a pair's state needs of a meeting: its step, time, length and status."""
+
+    id: int
+    pair_id: int
+    step: str
+    starts_at: datetime
+    minutes: int
+    status: MeetingStatus
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,102 @@ class DigestRepo:
                 await self.outbox.enqueue([message], conn)
             return digest_id
 
+    async def done_in(self, periods: Sequence[str]) -> set[tuple[int, str]]:
+        """(coordinator, period) of every digest already made for any of the periods, in one query."""
+        if not periods:
+            return set()
+        rows = await self.db.fetchall(
+            f"SELECT user_id, period FROM digests WHERE period IN ({_in(periods)})", tuple(periods))
+        return {(r[0], r[1]) for r in rows}
+
+    async def last_of(self, user_ids: Sequence[int]) -> dict[int, Snapshot]:
+        """Each coordinator's latest digest, in one query."""
+        if not user_ids:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT * FROM digests WHERE id IN (SELECT MAX(id) FROM digests "
+            f"WHERE user_id IN ({_in(user_ids)}) GROUP BY user_id)", tuple(user_ids))
+        return {r["user_id"]: self._snapshot(r) for r in rows}
+
+    async def record_many(
+        self, digests: Sequence[tuple[int, str, Counts, OutboxMessage | None]]
+    ) -> list[bool]:
+        """`record` for many coordinators' digests in one transaction (each snapshot with its message); per
+        digest whether it was new (False: that period's digest was already made)."""
+        if not digests:
+            return []
+        async with self.db.transaction() as conn:
+            users, periods = {d[0] for d in digests}, {d[1] for d in digests}
+            async with conn.execute(
+                f"SELECT user_id, period FROM digests WHERE user_id IN ({_in(users)}) "
+                f"AND period IN ({_in(periods)})", (*users, *periods),
+            ) as cur:
+                made = {(r[0], r[1]) for r in await cur.fetchall()}
+            new = [(user_id, period) not in made for user_id, period, _counts, _message in digests]
+            now = ts(utcnow())
+            await conn.executemany(
+                "INSERT INTO digests (user_id, period, counts, sent, created_at) VALUES (?, ?, ?, ?, ?)",
+                [(user_id, period, json.dumps(counts, sort_keys=True), int(message is not None), now)
+                 for (user_id, period, counts, message), fresh in zip(digests, new, strict=True) if fresh],
+            )
+            messages = [d[3] for d, fresh in zip(digests, new, strict=True) if fresh and d[3] is not None]
+            await self.outbox.enqueue(messages, conn)
+        return new
+
+    # --- what coordinators manage, for many at once ---------------------------------------------------
+
+    async def managed(self) -> dict[int, list[Organisation]]:
+        """Every coordinator's organisations (their own and every one below them), by name, in one query."""
+        rows = await self.db.fetchall(
+            "WITH RECURSIVE tree(user_id, id) AS (SELECT user_id, organisation_id FROM coordinators "
+            "UNION SELECT t.user_id, o.id FROM organisations o JOIN tree t ON o.parent_id = t.id) "
+            "SELECT t.user_id, o.* FROM organisations o JOIN tree t ON t.id = o.id "
+            "ORDER BY t.user_id, o.name, o.id"
+        )
+        result: dict[int, list[Organisation]] = defaultdict(list)
+        for r in rows:
+            result[r["user_id"]].append(_org(r))
+        return result
+
+    async def programmes_of(self, org_ids: Sequence[int]) -> dict[int, list[Programme]]:
+        """The organisations' programmes, newest first, in one query."""
+        result: dict[int, list[Programme]] = defaultdict(list)
+        if not org_ids:
+            return result
+        rows = await self.db.fetchall(
+            f"SELECT * FROM programmes WHERE organisation_id IN ({_in(org_ids)}) "
+            "ORDER BY start_date DESC, id DESC", tuple(org_ids))
+        for r in rows:
+            result[r["organisation_id"]].append(_programme(r))
+        return result
+
+    async def with_meeting_settings(self, programme_ids: Sequence[int]) -> set[int]:
+        """Those of the programmes whose meeting settings or holidays were changed from the defaults."""
+        if not programme_ids:
+            return set()
+        marks = _in(programme_ids)
+        rows = await self.db.fetchall(
+            f"SELECT programme_id FROM meeting_settings WHERE programme_id IN ({marks}) "
+            f"UNION SELECT programme_id FROM holidays WHERE programme_id IN ({marks})",
+            (*programme_ids, *programme_ids),
+        )
+        return {r[0] for r in rows}
+
+    async def surveys_pending(self, programme_ids: Sequence[int], now: datetime) -> dict[int, int]:
+        """Per programme, how many invitations to a round still open are not answered by an active
+        participant (as `SurveyRepo.pending` lists them), in one query."""
+        if not programme_ids:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT sr.programme_id, COUNT(*) FROM survey_invitations i "
+            "JOIN survey_rounds sr ON sr.id = i.round_id JOIN participants p ON p.id = i.participant_id "
+            f"WHERE sr.programme_id IN ({_in(programme_ids)}) AND (sr.closes_at IS NULL OR sr.closes_at > ?) "
+            "AND p.status = 'active' AND NOT EXISTS (SELECT 1 FROM responses r WHERE r.round_id = i.round_id "
+            "AND r.participant_id = i.participant_id AND r.status = 'submitted') GROUP BY sr.programme_id",
+            (*programme_ids, ts(now)),
+        )
+        return {r[0]: r[1] for r in rows}
+
     # --- aggregate counts -----------------------------------------------------------------------------
 
     async def counts(self, programme_ids: Sequence[int], now: datetime, ahead: datetime) -> Counts:
@@ -161,19 +270,33 @@ class DigestRepo:
             return result
         ids = tuple(programme_ids)
         marks = _in(ids)
+        # Who submitted and who is in a pair are read once into in-memory sets (one pass each) rather than
+        # looked up per participant: with 100,000 participants that is several times faster. People are
+        # counted by kind (each looked up in each set once) and the figures summed from the kinds here.
         rows = await self.db.fetchall(
-            "SELECT p.programme_id, COUNT(*) AS participants, "
-            f"SUM({_SUBMITTED}) AS submitted, "
-            "SUM(p.status = 'parent_pending') AS parent_pending, "
-            f"SUM(p.status = 'active' AND NOT {_SUBMITTED} AND NOT {_IN_PAIR}) AS not_submitted, "
-            f"SUM(p.role = 'mentee' AND p.status = 'active' AND {_SUBMITTED} AND NOT {_IN_PAIR}) "
-            "AS without_pair "
-            f"FROM participants p WHERE p.programme_id IN ({marks}) GROUP BY p.programme_id",
+            "WITH submitted AS MATERIALIZED (SELECT participant_id FROM responses "
+            "WHERE status = 'submitted' AND round_id IS NULL), "
+            "paired AS MATERIALIZED (SELECT mentor_id FROM pairs WHERE status = 'active' UNION ALL "
+            "SELECT m.mentee_id FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
+            "WHERE x.status = 'active') "
+            "SELECT programme_id, status, role, s, pr, COUNT(*) FROM (SELECT p.programme_id, p.status, "
+            "p.role, p.id IN submitted AS s, p.id IN paired AS pr FROM participants p "
+            f"WHERE p.programme_id IN ({marks})) GROUP BY programme_id, status, role, s, pr",
             ids,
         )
-        for r in rows:
-            for key in ("participants", "submitted", "parent_pending", "not_submitted", "without_pair"):
-                result[r["programme_id"]][key] = int(r[key] or 0)
+        for programme_id, status, role, submitted, paired, n in rows:
+            figures = result[programme_id]
+            kinds = ["participants"]
+            if submitted == 1:
+                kinds.append("submitted")
+            if status == "parent_pending":
+                kinds.append("parent_pending")
+            if status == "active" and submitted == 0 and paired == 0:
+                kinds.append("not_submitted")
+            if role == "mentee" and status == "active" and submitted == 1 and paired == 0:
+                kinds.append("without_pair")
+            for kind in kinds:
+                figures[kind] = figures.get(kind, 0) + n
         rows = await self.db.fetchall(
             "SELECT programme_id, SUM(status = 'held') AS held, "
             "SUM(status = 'scheduled' AND starts_at >= ? AND starts_at < ?) AS coming "
@@ -193,36 +316,53 @@ class DigestRepo:
         return {pid: {k: v for k, v in items.items() if v} for pid, items in result.items()}
 
     async def active_pairs(self, programme_ids: Sequence[int]) -> list[Pair]:
-        """The active pairs and groups of the programmes, in one query."""
+        """The active pairs and groups of the programmes, in one query, with what a pair's state needs
+        (`handlers.sweeps.state_of`): their mentees are not read (left empty)."""
         if not programme_ids:
             return []
         rows = await self.db.fetchall(
-            "SELECT p.id, p.programme_id, p.mentor_id, p.approved_at, "
-            "GROUP_CONCAT(pm.mentee_id) AS mentees FROM pairs p "
-            "LEFT JOIN pair_members pm ON pm.pair_id = p.id "
-            f"WHERE p.status = 'active' AND p.programme_id IN ({_in(programme_ids)}) GROUP BY p.id",
+            "SELECT id, programme_id, mentor_id, approved_at FROM pairs "
+            f"WHERE status = 'active' AND programme_id IN ({_in(programme_ids)})",
             tuple(programme_ids),
         )
-        return [
-            Pair(r["id"], r["programme_id"], r["mentor_id"],
-                 tuple(sorted(int(x) for x in (r["mentees"] or "").split(",") if x)),
-                 parse_ts(r["approved_at"]))  # type: ignore[arg-type]
-            for r in rows
-        ]
+        parse = datetime.fromisoformat
+        return [Pair(pid, programme_id, mentor_id, (), parse(approved_at))
+                for pid, programme_id, mentor_id, approved_at in rows]
 
-    async def meetings_of_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[Meeting]]:
-        """The meetings of the programmes' active pairs by pair, oldest first, in one query."""
-        result: dict[int, list[Meeting]] = defaultdict(list)
+    async def meetings_of_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[MeetingTimes]]:
+        """The meetings that decide whether each active pair of the programmes is overdue, by pair, oldest
+        first, in one query: a pair's first scheduled meeting if it has one (then nothing else counts: it is
+        overdue only if that meeting is not logged), else its logged meetings. Only what a pair's state
+        needs (`handlers.sweeps.state_of`), as light tuples."""
+        result: dict[int, list[MeetingTimes]] = defaultdict(list)
         if not programme_ids:
             return result
         rows = await self.db.fetchall(
-            "SELECT m.* FROM meetings m JOIN pairs p ON p.id = m.pair_id WHERE p.status = 'active' "
-            f"AND m.programme_id IN ({_in(programme_ids)}) ORDER BY m.starts_at, m.id",
+            "SELECT m.id, m.pair_id, m.step, m.starts_at, m.minutes, m.status FROM pairs p "
+            "JOIN meetings m ON m.pair_id = p.id "
+            f"WHERE p.status = 'active' AND p.programme_id IN ({_in(programme_ids)}) AND CASE "
+            "WHEN EXISTS (SELECT 1 FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled') "
+            "THEN m.id = (SELECT s.id FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled' "
+            "ORDER BY s.starts_at, s.id LIMIT 1) "
+            "ELSE m.status IN ('held', 'not_held') END ORDER BY m.starts_at, m.id",
             tuple(programme_ids),
         )
-        for r in rows:
-            result[r["pair_id"]].append(_meeting(r))
+        statuses = {s.value: s for s in MeetingStatus}
+        parse = datetime.fromisoformat
+        for mid, pair_id, step, starts_at, minutes, status in rows:
+            meeting = MeetingTimes(mid, pair_id, step, parse(starts_at), minutes, statuses[status])
+            result[pair_id].append(meeting)
         return result
+
+    async def users(self, user_ids: Sequence[int]) -> dict[int, User]:
+        """The users (as `UserRepo.get` reads them), in one query."""
+        if not user_ids:
+            return {}
+        rows = await self.db.fetchall(
+            f"SELECT id, locale, tg_locale, blocked_at FROM users WHERE id IN ({_in(user_ids)})",
+            tuple(user_ids),
+        )
+        return {r[0]: User(r[0], r[1], r[2], parse_ts(r[3])) for r in rows}
 
     async def not_submitted(self, programme_id: int) -> list[tuple[int, int]]:
         """(participant id, user id) of the programme's people who can fill in the questionnaire and have
