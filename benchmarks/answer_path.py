@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -51,6 +49,7 @@ from aiogram.methods import SendMessage, TelegramMethod  # noqa: E402
 from aiogram.methods.base import TelegramType  # noqa: E402
 from aiogram.types import CallbackQuery, Message, Update  # noqa: E402
 
+from benchmarks.common import machine, write_section  # noqa: E402
 from bot.app import create_bot, create_dispatcher  # noqa: E402
 from bot.callbacks import QuestionCb  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -69,8 +68,6 @@ USERS, QUICK_USERS = 50, 10
 ROUNDS, QUICK_ROUNDS = 3, 1
 TARGET = 0.5
 TEXT_ANSWER = "I would like to learn to plan my studies"
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- answer_path:begin -->", "<!-- answer_path:end -->"
 
 _update_ids = itertools.count(1)
 _callback_ids = itertools.count(9_000_000_001)
@@ -398,10 +395,8 @@ def main() -> None:
         return
     users, rounds = (QUICK_USERS, QUICK_ROUNDS) if args.quick else (USERS, ROUNDS)
     rows = asyncio.run(measure(users, rounds))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    machine = f"`nproc` = {cpus}, Python {platform.python_version()} ({platform.machine()})"
     lines = [
-        f"Machine: {machine}; questionnaire `mentee_student` answered in full by {users} new participants "
+        f"Machine: {machine()}; questionnaire `mentee_student` answered in full by {users} new participants "
         f"per round, median of {rounds} round(s); the fake Bot API in a separate process. CPU is this "
         "process's (the bot's) CPU time per update, its database thread included.",
         "",
@@ -426,11 +421,8 @@ def main() -> None:
     lines += ["", f"Target (answer path at least half the echo rate): {'met' if met else 'NOT met'}."]
     table = "\n".join(lines)
     print(table)
-    if not args.quick and README.exists():
-        text = README.read_text("utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            README.write_text(f"{head}{BEGIN}\n{table}\n{END}{rest.split(END, 1)[1]}", "utf-8")
+    if not args.quick:
+        write_section("answer_path", table)
 
 
 if __name__ == "__main__":

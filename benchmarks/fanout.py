@@ -29,7 +29,6 @@ import asyncio
 import gc
 import itertools
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -43,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine, write_section  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.i18n import create_i18n  # noqa: E402
 from bot.labels import step_label  # noqa: E402
@@ -56,8 +56,6 @@ from storage.repos.outbox import DUE_SQL, ITEM_COLUMNS  # noqa: E402
 from tests.fakeapi import FakeBotAPI  # noqa: E402
 from tests.test_process import BotProcess  # noqa: E402
 
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- fanout:begin -->", "<!-- fanout:end -->"
 TIMEZONE = "Europe/Moscow"
 PROGRAMME = "Вместе по лестнице успеха"
 FIRST_CHAT = 10_000_000
@@ -314,10 +312,6 @@ async def measure_lookup(rows: int) -> LookupResult:
 # ----------------------------------------------------------------------------------------- report
 
 
-def machine() -> str:
-    return f"Machine: `nproc` = {os.cpu_count()}, Python {platform.python_version()} ({platform.machine()})."
-
-
 def send_table(r: SendResult, latency: float) -> str:
     met = r.achieved >= 0.95 * r.rate and r.limited == 0 and r.duplicates == 0 and r.never == 0
     statuses = ", ".join(f"{k} {v}" for k, v in sorted(r.statuses.items()))
@@ -374,12 +368,6 @@ def due_table(results: list[LookupResult]) -> str:
     return "\n".join(lines)
 
 
-def write_readme(body: str) -> None:
-    text = README.read_text()
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    README.write_text(text[:start] + "\n" + body + "\n" + text[end:])
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 messages; 100,000 rows against 10,000")
@@ -389,7 +377,7 @@ async def main() -> None:
     parser.add_argument("--no-freeze", action="store_true",
                         help="let the fake's growing records stall it in garbage collection")
     args = parser.parse_args()
-    parts = [machine()]
+    parts = [f"Machine: {machine()}."]
     if args.only in (None, "due"):
         sizes = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
         lookups = [await measure_lookup(n) for n in sizes]
@@ -400,7 +388,7 @@ async def main() -> None:
         parts.append(send_table(result, args.latency))
         print(parts[-1] + "\n", flush=True)
     if not args.no_readme:
-        write_readme("\n\n".join(parts))
+        write_section("fanout", "\n\n".join(parts))
 
 
 if __name__ == "__main__":

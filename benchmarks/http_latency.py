@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import platform
 import random
 import statistics
 import sys
@@ -38,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.answer_path import FORM, plan  # noqa: E402
+from benchmarks.common import machine, write_section  # noqa: E402
 from dialogs.runner import first_unanswered  # noqa: E402
 from dialogs.schema import Questionnaire, load_registry  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -53,8 +52,6 @@ THINK = 1.0  # mean seconds between the bot's reply and the person's next update
 WARM = 5  # people who answer a whole questionnaire before the measurements (not timed)
 TARGET_P95 = 0.030
 TIMEOUT = 30.0
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- http_latency:begin -->", "<!-- http_latency:end -->"
 
 
 class Replies:
@@ -263,10 +260,8 @@ def main() -> None:
     args = parser.parse_args()
     users, helps = (QUICK_USERS, QUICK_HELPS) if args.quick else (USERS, HELPS)
     rows = asyncio.run(measure(users, helps, args.think))
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    machine = f"`nproc` = {cpus}, Python {platform.python_version()} ({platform.machine()})"
     lines = [
-        f"Machine: {machine}; {users} people at once, each in a closed loop; the bot is `python -m bot` "
+        f"Machine: {machine()}; {users} people at once, each in a closed loop; the bot is `python -m bot` "
         "long-polling the fake server (in the benchmark's process); latency from the update queued at the "
         "server to the bot's reply arriving there.",
         "",
@@ -296,11 +291,8 @@ def main() -> None:
     ]
     table = "\n".join(lines)
     print(table)
-    if not args.quick and args.think == THINK and README.exists():
-        text = README.read_text("utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            README.write_text(f"{head}{BEGIN}\n{table}\n{END}{rest.split(END, 1)[1]}", "utf-8")
+    if not args.quick and args.think == THINK:
+        write_section("http_latency", table)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,6 @@ benchmarks/README.md between the markers.
 
 from __future__ import annotations
 
-import os
-import platform
 import random
 import statistics
 import sys
@@ -19,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine, write_section  # noqa: E402
 from dialogs.matching import Candidate, declared_capacity, match  # noqa: E402
 from dialogs.schema import load_registry  # noqa: E402
 from storage.models import Role  # noqa: E402
@@ -28,8 +27,6 @@ FORM = "teacher_pupil"
 RUNS = 5
 SIZES = (("baseline 30×10", 30, 10), ("programme 300×100", 300, 100))
 CAPACITY = 3
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- matching:begin -->", "<!-- matching:end -->"
 
 
 
@@ -69,10 +66,9 @@ def main() -> None:
         seconds, proposed = median_seconds(programme(mentees, mentors))
         rows.append((label, mentees, mentors, seconds, proposed))
     baseline = rows[0][3]
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    machine = f"`nproc` = {cpus}, Python {platform.python_version()} ({platform.machine()})"
     lines = [
-        f"Machine: {machine}; median of {RUNS} runs of the whole `match()`; capacity {CAPACITY} per mentor.",
+        f"Machine: {machine()}; median of {RUNS} runs of the whole `match()`; "
+        f"capacity {CAPACITY} per mentor.",
         "",
         "| case | mentees | mentors | median, ms | ratio to baseline | proposals |",
         "|---|---:|---:|---:|---:|---:|",
@@ -84,11 +80,7 @@ def main() -> None:
     lines += ["", f"Target 300×100 under 1 s: {'met' if target else 'NOT met'}."]
     table = "\n".join(lines)
     print(table)
-    if README.exists():
-        text = README.read_text("utf-8")
-        if BEGIN in text and END in text:
-            head, rest = text.split(BEGIN, 1)
-            README.write_text(f"{head}{BEGIN}\n{table}\n{END}{rest.split(END, 1)[1]}", "utf-8")
+    write_section("matching", table)
 
 
 if __name__ == "__main__":

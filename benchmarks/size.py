@@ -30,7 +30,6 @@ import asyncio
 import gc
 import json
 import os
-import platform
 import random
 import re
 import secrets
@@ -49,6 +48,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import machine, write_section  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.i18n import create_i18n  # noqa: E402
 from dialogs.matching import declared_capacity  # noqa: E402
@@ -64,8 +64,6 @@ from tests.synthetic import synthetic_answers  # noqa: E402
 
 BUILDER_VERSION = 1  # raise when the generated data changes, so cached databases are rebuilt
 CACHE = ROOT / "benchmarks" / ".cache"
-README = ROOT / "benchmarks" / "README.md"
-BEGIN, END = "<!-- size:begin -->", "<!-- size:end -->"
 SIZES = (10_000, 100_000)
 QUICK_SIZES = (1_000, 10_000)
 PER_PROGRAMME = 100
@@ -1038,7 +1036,6 @@ async def measure(participants: int, rebuild: bool) -> Measured:
 
 def table(sizes: list[Measured], empty: Memory, floor: int) -> str:
     small, big = sizes[0], sizes[-1]
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     mb = 1024
 
     def growth(a: float, b: float) -> str:
@@ -1094,7 +1091,7 @@ def table(sizes: list[Measured], empty: Memory, floor: int) -> str:
             )
         )
     lines = [
-        f"Machine: `nproc` = {cpus}, Python {platform.python_version()} ({platform.machine()}); "
+        f"Machine: {machine()}; "
         f"median of {RUNS} runs for times. Databases: {small.participants:,} participants in "
         f"{small.work.programmes:,} programmes and {big.participants:,} in {big.work.programmes:,} (built by "
         "the script, cached in benchmarks/.cache/). Growth = the larger database's figure over the smaller's "
@@ -1147,11 +1144,8 @@ def main() -> None:
     args = parser.parse_args()
     text = asyncio.run(main_async(args))
     print(text)
-    if README.exists() and not args.quick:
-        readme = README.read_text("utf-8")
-        if BEGIN in readme and END in readme:
-            head, rest = readme.split(BEGIN, 1)
-            README.write_text(f"{head}{BEGIN}\n{text}\n{END}{rest.split(END, 1)[1]}", "utf-8")
+    if not args.quick:
+        write_section("size", text)
 
 
 if __name__ == "__main__":
