@@ -420,23 +420,7 @@ class Builder:
         if not submitted:
             keys = list(answers)[: rng.randint(1, max(1, len(answers) - 1))]
             answers = {k: answers[k] for k in keys}
-        response = rows.next_id("responses")
-        rows.add(
-            "responses",
-            (
-                response,
-                part,
-                q.id,
-                q.version,
-                None,
-                "submitted" if submitted else "in_progress",
-                joined,
-                joined,
-                joined if submitted else None,
-            ),
-        )
-        for question_id, value in answers.items():
-            rows.add("answers", (response, question_id, json.dumps(value, ensure_ascii=False), joined))
+        self._response(rows, part, q, None, submitted, joined, answers)
         if not submitted:
             return None
         ready = False
@@ -674,26 +658,21 @@ class Builder:
                         continue
                     answers = self.answers(q)
                     submitted = fate < 0.65
-                    response = rows.next_id("responses")
-                    at = self.ago(days - 1)
-                    rows.add(
-                        "responses",
-                        (
-                            response,
-                            part,
-                            q.id,
-                            q.version,
-                            round_id,
-                            "submitted" if submitted else "in_progress",
-                            at,
-                            at,
-                            at if submitted else None,
-                        ),
-                    )
-                    for question_id, value in answers.items():
-                        rows.add(
-                            "answers", (response, question_id, json.dumps(value, ensure_ascii=False), at)
-                        )
+                    self._response(rows, part, q, round_id, submitted, self.ago(days - 1), answers)
+
+    @staticmethod
+    def _response(
+        rows: Rows, part: int, q: Questionnaire, round_id: int | None, submitted: bool, at: str,
+        answers: dict[str, Any],
+    ) -> int:
+        """A response (of a joining questionnaire, or of a survey round) with its answers."""
+        response = rows.next_id("responses")
+        status = "submitted" if submitted else "in_progress"
+        rows.add("responses", (response, part, q.id, q.version, round_id, status, at, at,
+                               at if submitted else None))
+        for question_id, value in answers.items():
+            rows.add("answers", (response, question_id, json.dumps(value, ensure_ascii=False), at))
+        return response
 
     def _survey(self, kind: str, role: str, form: str) -> Questionnaire:
         qid = {"assessment_before": f"assess_{role}", "feedback": f"feedback_{role}"}[kind]

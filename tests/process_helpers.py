@@ -15,6 +15,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aiosqlite import Row
+
 from bot.clock import Clock
 from bot.i18n import create_i18n
 from dialogs.meeting_plan import MeetingSettings
@@ -100,16 +102,22 @@ async def sent_long_ago(db: Database, but: str) -> int:
         return cur.rowcount
 
 
-async def reminder_rows(path: Path) -> dict[str, list[tuple[int, str]]]:
-    """Status → (user id, meeting place) of the reminder rows in the database at `path`."""
+async def query(path: Path, sql: str, params: tuple = ()) -> list[Row]:
+    """The rows of one query on the database at `path` (of a bot process, stopped or running)."""
     db = await Database.open(path, migrate=False)
     try:
-        rows = await db.fetchall(
-            "SELECT o.status, o.user_id, m.place FROM outbox o JOIN meetings m ON m.id = o.ref "
-            "WHERE o.kind = 'reminder'"
-        )
+        return await db.fetchall(sql, params)
     finally:
         await db.close()
+
+
+async def reminder_rows(path: Path) -> dict[str, list[tuple[int, str]]]:
+    """Status → (user id, meeting place) of the reminder rows in the database at `path`."""
+    rows = await query(
+        path,
+        "SELECT o.status, o.user_id, m.place FROM outbox o JOIN meetings m ON m.id = o.ref "
+        "WHERE o.kind = 'reminder'",
+    )
     found: dict[str, list[tuple[int, str]]] = {}
     for status, user_id, place in rows:
         found.setdefault(status, []).append((user_id, place))

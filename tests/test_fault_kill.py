@@ -43,6 +43,7 @@ from tests.fakeapi import FakeBotAPI
 from tests.process_helpers import (
     ForkedBotProcess,
     groups,
+    query,
     quiet_hours_far_away,
     reminder_rows,
     reminders_received,
@@ -194,28 +195,21 @@ async def answer_all(user: TgUser, questions: list[Question], life: Life, driver
 
 async def unfinished(path: Path) -> int:
     """Messages of any kind being sent, or due and not sent."""
-    db = await Database.open(path, migrate=False)
-    try:
-        row = await db.fetchone(
-            "SELECT COUNT(*) FROM outbox WHERE status = 'sending' "
-            "OR (status = 'pending' AND not_before <= ?)",
-            (ts(utcnow()),),
-        )
-    finally:
-        await db.close()
-    return int(row[0]) if row else 0
+    rows = await query(
+        path,
+        "SELECT COUNT(*) FROM outbox WHERE status = 'sending' OR (status = 'pending' AND not_before <= ?)",
+        (ts(utcnow()),),
+    )
+    return int(rows[0][0])
 
 
 async def stored(path: Path) -> dict[int, set[str]]:
     """User id → the question ids of their stored answers."""
-    db = await Database.open(path, migrate=False)
-    try:
-        rows = await db.fetchall(
-            "SELECT p.user_id, a.question_id FROM answers a JOIN responses r ON r.id = a.response_id "
-            "JOIN participants p ON p.id = r.participant_id"
-        )
-    finally:
-        await db.close()
+    rows = await query(
+        path,
+        "SELECT p.user_id, a.question_id FROM answers a JOIN responses r ON r.id = a.response_id "
+        "JOIN participants p ON p.id = r.participant_id",
+    )
     found: dict[int, set[str]] = {}
     for user_id, question_id in rows:
         found.setdefault(user_id, set()).add(question_id)

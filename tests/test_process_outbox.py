@@ -16,6 +16,7 @@ from storage.repos import Repositories
 from tests.client import PollDriver, TgUser
 from tests.factories import school
 from tests.fakeapi import FakeBotAPI
+from tests.process_helpers import query
 from tests.test_process import BotProcess
 
 COORDINATOR = 3101
@@ -41,11 +42,7 @@ async def prepare(path: Path) -> None:
 
 async def outbox_rows(path: Path) -> dict[str, list[int]]:
     """Status → the user ids of the announcement's rows."""
-    db = await Database.open(path, migrate=False)
-    try:
-        rows = await db.fetchall("SELECT status, user_id FROM outbox WHERE kind = 'announcement'")
-    finally:
-        await db.close()
+    rows = await query(path, "SELECT status, user_id FROM outbox WHERE kind = 'announcement'")
     found: dict[str, list[int]] = {}
     for status, user_id in rows:
         found.setdefault(status, []).append(user_id)
@@ -53,12 +50,8 @@ async def outbox_rows(path: Path) -> dict[str, list[int]]:
 
 
 async def report_status(path: Path) -> str | None:
-    db = await Database.open(path, migrate=False)
-    try:
-        row = await db.fetchone("SELECT status FROM outbox WHERE dedupe LIKE 'ann-report:%'")
-    finally:
-        await db.close()
-    return row[0] if row else None
+    rows = await query(path, "SELECT status FROM outbox WHERE dedupe LIKE 'ann-report:%'")
+    return rows[0][0] if rows else None
 
 
 @pytest.fixture
