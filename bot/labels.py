@@ -29,6 +29,15 @@ def role_label(role: Role | str) -> str:
     return _("mentor") if Role(role) is Role.MENTOR else _("mentee")
 
 
+def param_label(param: str) -> str:
+    """A self-assessment parameter as the coordinator reads it."""
+    labels = {
+        "motivation": _("Motivation"), "confidence": _("Confidence"),
+        "subject_results": _("Results in the subject"), "professional_skills": _("Professional skills"),
+    }
+    return labels.get(param, param)
+
+
 # Russia's time zones, west to east (no daylight saving time since 2014).
 RUSSIAN_TIMEZONES: tuple[str, ...] = (
     "Europe/Kaliningrad",

@@ -14,7 +14,7 @@ from io import BytesIO
 from aiogram.utils.i18n import gettext as _
 
 from bot.documents import write_sheet
-from bot.labels import form_label
+from bot.labels import form_label, param_label, role_label
 from dialogs.render import pick
 from dialogs.results import Change, Summary, mean_changes
 from dialogs.schema import Questionnaire, QuestionType, Registry
@@ -59,7 +59,8 @@ def results_xlsx(
     write_sheet(workbook, _("Comments"), [_("Survey"), _("Question"), _("Comment")], comment_rows)
     params = sorted({p for c in changes for p in (*c.before, *c.after)})
     person_rows = [
-        [c.name, c.role, *[v for p in params for v in (c.before.get(p), c.after.get(p), c.delta(p))]]
+        [c.name, role_label(c.role),
+         *[v for p in params for v in (c.before.get(p), c.after.get(p), c.delta(p))]]
         for c in changes
     ]
     averages = mean_changes(changes)
@@ -67,7 +68,8 @@ def results_xlsx(
     person_rows.append([_("Programme, mean change"), "", *total])
     headers = [_("Name"), _("Role")]
     for param in params:
-        headers += [f"{param}: " + _("before"), f"{param}: " + _("after"), f"{param}: " + _("change")]
+        label = param_label(param)
+        headers += [f"{label}: " + _("before"), f"{label}: " + _("after"), f"{label}: " + _("change")]
     write_sheet(workbook, _("Before and after"), headers, person_rows)
     workbook.properties.title = programme
     out = BytesIO()

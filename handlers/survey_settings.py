@@ -19,6 +19,7 @@ from babel.dates import format_date
 from bot.callbacks import ProgrammeCb
 from bot.clock import Clock
 from bot.config import Settings
+from bot.labels import param_label
 from dialogs.schema import Kind, Registry
 from handlers.access import programme_for_button, programme_to_change, refuse, show_in_place
 from storage.models import Programme
@@ -34,15 +35,6 @@ def frequency_label(every: str) -> str:
     return {
         "off": _("Off"), "2w": _("Every 2 weeks"), "4w": _("Every 4 weeks"), "month": _("Monthly"),
     }[every]
-
-
-def param_label(param: str) -> str:
-    """A self-assessment parameter as the coordinator reads it."""
-    labels = {
-        "motivation": _("Motivation"), "confidence": _("Confidence"),
-        "subject_results": _("Results in the subject"), "professional_skills": _("Professional skills"),
-    }
-    return labels.get(param, param)
 
 
 def assessment_params(registry: Registry) -> list[str]:

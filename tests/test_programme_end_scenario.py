@@ -140,7 +140,7 @@ async def test_programme_to_its_end_with_part_answering(
     useful = items[("Satisfaction", "How useful was the mentoring programme for you?")]
     assert useful[2:4] == (2, 7.5)  # the answers 9 and 6
     changes = list(book["Before and after"].iter_rows(values_only=True))
-    motivation = changes[0].index("motivation: change")
+    motivation = changes[0].index("Motivation: change")
     assert changes[-1][motivation] == 6  # the first mentee: 3 before, 9 after
     await maria.click("Charts")
     for photo in maria.photos:

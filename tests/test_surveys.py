@@ -183,9 +183,10 @@ async def test_results_spreadsheet_and_charts_match_the_answers(
     comments = sorted(r[2] for r in book["Comments"].iter_rows(min_row=2, values_only=True))
     assert comments == ["Полезно (4)", "Полезно (6)", "Полезно (9)"]
     change = list(book["Before and after"].iter_rows(values_only=True))
-    assert change[0][:5] == ("Name", "Role", "confidence: before", "confidence: after", "confidence: change")
+    assert change[0][:5] == ("Name", "Role", "Confidence: before", "Confidence: after", "Confidence: change")
     assert change[-1][0] == "Programme, mean change"
-    motivation = change[0].index("motivation: change")
+    assert {row[1] for row in change[1:-1]} == {"mentee"}  # the role as a person reads it
+    motivation = change[0].index("Motivation: change")
     assert change[-1][motivation] == round(((9 - 3) + (6 - 3) + (4 - 3)) / 3, 2)
 
     await maria.click("Charts")
