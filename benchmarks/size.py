@@ -14,7 +14,9 @@ Measured on each database:
    tests/test_process.py runs it): after start-up, after its scheduler jobs ran (every coordinator's
    digest made due, the sweeps, the survey job) and after a coordinator opened the base lists and the
    survey results and a participant answered a question: VmRSS and VmHWM (peak) from /proc/<pid>/status.
-   Baselines: the same process on an empty database, and `import aiogram` alone (the floor).
+   Baselines: the same process on an empty database; a process that only imported aiogram as the bot
+   does (`import bot`: its models built on first use, bot/aiogram_models.py), the floor; and one that
+   imported aiogram plainly (every model built at import).
 2. The digest job (`handlers.digest_compose.run_digests`): every coordinator's digest (of each school and
    each department, over all programmes) composed, stored and queued, not sent; median of 3 runs.
 3. Matching from the database (`handlers.pairing.run`: read the programme's answers, readiness and
@@ -835,15 +837,15 @@ def memory_kb(pid: int) -> tuple[int, int]:
     return found["VmRSS"], found["VmHWM"]
 
 
-def floor_kb() -> int:
-    """RSS of a Python process that only imported aiogram: what no change in the bot can go under."""
+def floor_kb(first: str = "bot") -> int:
+    """RSS of a Python process that imported `first` (the bot's package, which imports aiogram with its models
+    built on first use; or `aiogram`, every model built at import), then aiogram's types."""
     code = (
-        "import re, aiogram, aiogram.types; "
+        f"import re, {first}, aiogram.types; "
         "print(re.search(r'VmRSS:\\s+(\\d+)', open('/proc/self/status').read()).group(1))"
     )
-    return int(
-        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(done.stdout)
 
 
 @dataclass
@@ -1013,7 +1015,7 @@ async def measure(participants: int, rebuild: bool) -> Measured:
     return Measured(participants, source.stat().st_size / 1e6, work, memory)
 
 
-def table(sizes: list[Measured], empty: Memory, floor: int) -> str:
+def table(sizes: list[Measured], empty: Memory, floor: int, plain: int) -> str:
     small, big = sizes[0], sizes[-1]
     mb = 1024
 
@@ -1086,8 +1088,9 @@ def table(sizes: list[Measured], empty: Memory, floor: int) -> str:
     lines += [
         "",
         f"Baselines in the same run: the bot on an empty database {rss_empty:.0f} MB RSS (peak "
-        f"{empty.after_use[1] / mb:.0f} MB); a Python process that only imported aiogram "
-        f"{floor / mb:.0f} MB. "
+        f"{empty.after_use[1] / mb:.0f} MB); a Python process that only imported aiogram as the bot does "
+        f"(models built on first use) {floor / mb:.0f} MB, and plainly (every model built at import) "
+        f"{plain / mb:.0f} MB. "
         f"So the {big.participants:,}-participant database costs "
         f"{big.memory.after_use[0] / mb - rss_empty:.0f} MB over the empty one "
         f"({big.memory.after_use[0] / mb / rss_empty:.2f}× the empty-database RSS).",
@@ -1113,7 +1116,7 @@ async def main_async(args: argparse.Namespace) -> str:
     measured = [await measure(n, args.rebuild) for n in sizes]
     with tempfile.TemporaryDirectory(prefix="size-empty-") as folder:
         empty = await process_memory(None, Path(folder))
-    return table(measured, empty, floor_kb())
+    return table(measured, empty, floor_kb(), floor_kb("aiogram"))
 
 
 def main() -> None:
