@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import UserLocaleMiddleware
-from bot.messenger import RetryRequests, set_default_menus
+from bot.messenger import KeepResponseModels, RetryRequests, set_default_menus
 from bot.middlewares import DeduplicateMiddleware, UserMiddleware
 from bot.outbox import Outbox
 from dialogs.schema import Registry
@@ -48,6 +48,7 @@ def create_bot(settings: Settings) -> Bot:
     session = AiohttpSession(
         api=TelegramAPIServer.from_base(settings.bot_api_base_url), proxy=settings.proxy_url
     )
+    session.middleware(KeepResponseModels())
     session.middleware(RetryRequests())  # flood limits and server errors of replies are tried again
     return Bot(
         settings.bot_token.get_secret_value(),

@@ -8,12 +8,19 @@ which is what the probe below expects for an empty payload.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import pytest
+from aiogram import Bot
+from aiogram.methods import SendMessage
+from aiogram.methods.base import Response
+
+from tests.fakeapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -98,3 +105,15 @@ print(json.dumps({
         "reply": "Saved",
         "reply_type": "Message",
     }
+
+
+async def test_response_models_are_built_once_per_process(bot: Bot, fake: FakeBotAPI) -> None:
+    """The response model of a method the bot called survives garbage collection (pydantic keeps it only
+    weakly; without `KeepResponseModels` it would be built again after every collection)."""
+    await bot.send_message(5, "Hello")
+    model = weakref.ref(Response[SendMessage.__returning__])  # type: ignore[attr-defined]
+    gc.collect()
+    assert model() is not None
+    await bot.send_message(5, "Again")
+    assert Response[SendMessage.__returning__] is model()  # type: ignore[attr-defined]
+    assert [c.params["text"] for c in fake.calls_of("sendMessage")] == ["Hello", "Again"]
