@@ -19,6 +19,10 @@ Measured on each database:
    imported aiogram plainly (every model built at import).
 2. The digest job (`handlers.digest_compose.run_digests`): every coordinator's digest (of each school and
    each department, over all programmes) composed, stored and queued, not sent; median of 3 runs.
+   The late-and-stuck sweep (`handlers.sweeps.sweep`) at the same moment: its first run (every nudge,
+   escalation and inactivity flag due composed and queued, not sent) and a second run right after it
+   (nothing new to queue: what it costs every few minutes); median of 3 of each, its messages deleted
+   between the pairs of runs.
 3. Matching from the database (`handlers.pairing.run`: read the programme's answers, readiness and
    preferences, match, store the proposals) for 100 × 33 and 300 × 100 (mentees × mentors), median of 3.
 
@@ -59,6 +63,7 @@ from handlers.consent import CONSENT_VERSION  # noqa: E402
 from handlers.digest_compose import run_digests  # noqa: E402
 from handlers.parent import PARENT_CONSENT_VERSION  # noqa: E402
 from handlers.start import COORDINATOR_CONSENT_VERSION  # noqa: E402
+from handlers.sweeps import sweep  # noqa: E402
 from storage.db import Database, load_migrations  # noqa: E402
 from storage.models import Role  # noqa: E402
 from storage.repos import Repositories  # noqa: E402
@@ -785,6 +790,8 @@ class InProcess:
     digest_s: float
     digests_queued: int
     matching: list[tuple[int, int, float, float, int]]  # mentees, mentors, run() s, match() s, proposals
+    sweep_s: tuple[float, float] = (0.0, 0.0)  # the sweep's first run, and a second one right after it
+    sweep_queued: int = 0
 
 
 async def in_process(path: Path) -> InProcess:
@@ -808,6 +815,15 @@ async def in_process(path: Path) -> InProcess:
             started = time.perf_counter()
             queued = await run_digests(repos, i18n, clock)
             times.append(time.perf_counter() - started)
+        sweeps: tuple[list[float], list[float]] = ([], [])
+        swept = 0
+        for _ in range(RUNS):
+            await db.execute("DELETE FROM outbox WHERE dedupe LIKE 'late%' OR dedupe LIKE 'inactive:%'")
+            for run_times in sweeps:
+                started = time.perf_counter()
+                found = await sweep(repos, i18n, clock)
+                run_times.append(time.perf_counter() - started)
+                swept = swept or found.queued
         registry = load_registry()
         matching = []
         for pid, (mentees, mentors) in enumerate(MATCHING, 1):
@@ -822,7 +838,8 @@ async def in_process(path: Path) -> InProcess:
                 match(pool.candidates.values())
                 matches.append(time.perf_counter() - started)
             matching.append((mentees, mentors, statistics.median(runs), statistics.median(matches), proposed))
-        return InProcess(coordinators, programmes, statistics.median(times), queued, matching)
+        return InProcess(coordinators, programmes, statistics.median(times), queued, matching,
+                         (statistics.median(sweeps[0]), statistics.median(sweeps[1])), swept)
     finally:
         await db.close()
 
@@ -1049,6 +1066,23 @@ def table(sizes: list[Measured], empty: Memory, floor: int, plain: int) -> str:
             f"< {DIGEST_TARGET_S * 1000:.0f}",
             small.work.digest_s * 1000,
             big.work.digest_s * 1000,
+            ".0f",
+        ),
+    ]
+    rows += [
+        (
+            f"late-and-stuck sweep, first run ({small.work.sweep_queued:,} → {big.work.sweep_queued:,} "
+            "messages queued), ms",
+            "—",
+            small.work.sweep_s[0] * 1000,
+            big.work.sweep_s[0] * 1000,
+            ".0f",
+        ),
+        (
+            "late-and-stuck sweep, run again (nothing new), ms",
+            "—",
+            small.work.sweep_s[1] * 1000,
+            big.work.sweep_s[1] * 1000,
             ".0f",
         ),
     ]

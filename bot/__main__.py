@@ -10,6 +10,7 @@ import sys
 from bot.app import create_bot, create_dispatcher, create_scheduler
 from bot.config import ConfigError, Settings, load_settings
 from bot.i18n import create_i18n
+from bot.messenger import build_models
 from dialogs.schema import QuestionnaireError, load_registry
 from storage.db import Database
 
@@ -24,6 +25,7 @@ async def run(settings: Settings) -> None:
     bot = create_bot(settings)
     dp = create_dispatcher(settings, db, i18n, questionnaires)
     scheduler = create_scheduler(dp["repos"], i18n, dp["clock"], dp["outbox"], dp["questionnaires"])
+    build_models()  # the API methods the bot calls, so that nobody's first tap waits for their models
     # What start-up made (aiogram's models above all: hundreds of thousands of objects) lives as long as the
     # process: the garbage collector need not go through it again on every full collection, which took
     # half of the digest job's time at 1,000 programmes (benchmarks/size.py).

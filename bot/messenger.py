@@ -25,7 +25,20 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteWebhook,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    GetMe,
+    GetUpdates,
+    Response,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SetMyCommands,
+    TelegramMethod,
+)
 from aiogram.methods.base import TelegramType
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from aiogram.utils.deep_linking import create_start_link
@@ -80,6 +93,29 @@ class RetryRequests(BaseRequestMiddleware):
         raise AssertionError("unreachable")
 
 
+# The response model of every method the bot has called, kept for the life of the process (see below).
+_response_models: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
+
+# What the bot calls: built at start-up (`build_models`) so that nobody's first tap waits for it.
+METHODS_USED: tuple[type[TelegramMethod[Any]], ...] = (
+    GetMe, GetUpdates, DeleteWebhook, SetMyCommands, SendMessage, EditMessageText, EditMessageReplyMarkup,
+    AnswerCallbackQuery, SendDocument, SendPhoto,
+)
+
+
+def _keep_response_model(kind: type[TelegramMethod[Any]]) -> None:
+    if kind not in _response_models:
+        _response_models[kind] = Response[kind.__returning__]  # type: ignore[attr-defined]
+
+
+def build_models(methods: Sequence[type[TelegramMethod[Any]]] = METHODS_USED) -> None:
+    """Build the methods' models and their response models now rather than on first use (aiogram's models
+    are built when first used: bot/aiogram_models.py); about half a second at start-up."""
+    for kind in methods:
+        kind.model_rebuild()
+        _keep_response_model(kind)
+
+
 class KeepResponseModels(BaseRequestMiddleware):
     """The session's middleware that keeps alive the response model of every method the bot has called.
 
@@ -89,17 +125,12 @@ class KeepResponseModels(BaseRequestMiddleware):
     answers of the answer-path benchmark. Kept here, each is built once per process.
     """
 
-    def __init__(self) -> None:
-        self.kept: dict[type[TelegramMethod[Any]], type[Response[Any]]] = {}
-
     async def __call__(
         self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         """Keep the method's response model, then make the request."""
-        kind = type(method)
-        if kind not in self.kept:
-            self.kept[kind] = Response[method.__returning__]  # type: ignore[attr-defined]
+        _keep_response_model(type(method))
         return await make_request(bot, method)
 
 

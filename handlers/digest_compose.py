@@ -26,9 +26,9 @@ from babel.dates import format_date
 from bot.callbacks import BasesCb, DigestCb, ProgrammeCb
 from bot.clock import Clock
 from dialogs.meeting_plan import MeetingSettings
-from handlers.notices import queued_in_language
+from handlers.notices import queued_in_language, with_users_read
 from handlers.sweeps import state_of
-from storage.models import Meeting, Organisation, OutboxMessage, Programme, Role, User
+from storage.models import Meeting, Organisation, OutboxMessage, Programme, Role
 from storage.repos import Repositories
 from storage.repos.digests import Counts, DigestSetting
 
@@ -245,27 +245,6 @@ def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-class _UsersRead:
-    """Stands in for `repos.users` with the users read at once."""
-
-    def __init__(self, users: dict[int, User]) -> None:
-        self.found = users
-
-    async def get(self, user_id: int) -> User | None:
-        return self.found.get(user_id)
-
-
-class _KnownUsers:
-    """`repos` for `queued_in_language` with every coordinator's user (their language) read at once."""
-
-    def __init__(self, repos: Repositories, users: dict[int, User]) -> None:
-        self.repos = repos
-        self.users = _UsersRead(users)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.repos, name)
-
-
 async def run_digests(repos: Repositories, i18n: I18n, clock: Clock) -> int:
     """Queue every digest that is due; how many messages were queued. Each programme's figures are counted
     once for all the coordinators who see it (a school's and its department's), in a handful of queries
@@ -287,7 +266,7 @@ async def run_digests(repos: Repositories, i18n: I18n, clock: Clock) -> int:
     counts = await programme_counts(repos, list(programmes.values()), zones, now)
     coordinators = [who.user_id for who, _day in due]
     last = await repos.digests.last_of(coordinators)
-    known = cast(Repositories, _KnownUsers(repos, await repos.digests.users(coordinators)))
+    known = with_users_read(repos, await repos.digests.users(coordinators))
     queued = 0
     for chunk in range(0, len(due), RECORD_CHUNK):
         batch: list[tuple[int, str, Counts, OutboxMessage | None]] = []

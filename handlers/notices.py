@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
@@ -13,7 +14,7 @@ from aiogram.utils.i18n.context import get_i18n
 from bot.i18n import normalise_locale
 from bot.labels import form_label, role_label, state_label
 from bot.messenger import deliver
-from storage.models import OutboxMessage, Participant, ResponseStatus, Role
+from storage.models import OutboxMessage, Participant, ResponseStatus, Role, User
 from storage.repos import Repositories
 
 
@@ -52,6 +53,31 @@ async def language_of(repos: Repositories, i18n: I18n, user_id: int) -> str:
     user = await repos.users.get(user_id)
     locale = user.language(i18n.default_locale) if user else i18n.default_locale
     return normalise_locale(locale) or i18n.default_locale
+
+
+class _UsersRead:
+    """Stands in for `repos.users` with the users read at once."""
+
+    def __init__(self, users: dict[int, User]) -> None:
+        self.found = users
+
+    async def get(self, user_id: int) -> User | None:
+        return self.found.get(user_id)
+
+
+class _WithUsersRead:
+    def __init__(self, repos: Repositories, users: dict[int, User]) -> None:
+        self.repos = repos
+        self.users = _UsersRead(users)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.repos, name)
+
+
+def with_users_read(repos: Repositories, users: dict[int, User]) -> Repositories:
+    """`repos` whose `users.get` answers from `users`, read at once for every reader of a batch job's messages
+    (`queued_in_language` looks up each reader's language)."""
+    return cast(Repositories, _WithUsersRead(repos, users))
 
 
 async def queued_in_language(

@@ -14,6 +14,11 @@ Everything goes to the outbox with a dedupe key naming the purpose, the pair or 
 running the sweep again, or after a restart, queues nothing twice. Nothing is due in quiet hours (the
 message waits for their end) and nothing about a due step or inactivity while the organisation's day is
 inside the programme's holidays (it waits until they end).
+
+A run reads everything in a handful of queries per `SWEEP_CHUNK` programmes (never per pair): the programmes
+with their organisations, settings and coordinators, the active pairs, their meetings, the mentors, which of
+the dedupe keys the pairs' states call for are already queued, and the readers' languages; a pair's state is
+the pure `state_of`, and only the messages not queued yet are composed.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -34,8 +40,8 @@ from bot.clock import Clock
 from bot.labels import step_label
 from dialogs.meeting_plan import Done, MeetingSettings, due_by, in_holidays, next_step, out_of_quiet_hours
 from handlers.meeting_notices import LOG_PROMPT, log_buttons, when_text
-from handlers.notices import queued_in_language
-from storage.models import Meeting, MeetingStatus, OutboxMessage, Pair, Participant, Programme
+from handlers.notices import queued_in_language, with_users_read
+from storage.models import Meeting, MeetingStatus, Pair, Participant, Programme
 from storage.repos import Repositories
 from storage.repos._convert import ts
 from storage.repos.meetings import LATE_KIND
@@ -126,12 +132,13 @@ def state_of(
     return PairState(pair, step, scheduled, due, len(logged), quiet_since)
 
 
+SWEEP_CHUNK = 50  # programmes whose pairs, meetings and mentors are read at once (bounds the memory taken)
+
+
 @dataclass(frozen=True)
 class _Context:
     """What a programme's sweep needs about it."""
 
-    repos: Repositories
-    i18n: I18n
     programme: Programme
     timezone: str
     settings: MeetingSettings
@@ -141,51 +148,182 @@ class _Context:
     in_holidays: bool  # the local day of `send_at` is inside the programme's holidays
 
 
+@dataclass(frozen=True)
+class _Out:
+    """A message to compose (in its reader's language) and queue, and what it counts as."""
+
+    purpose: str  # the `SweepResult` field it counts in
+    user_id: int
+    kind: str
+    ref: int
+    dedupe: str
+    text: Callable[[], str]
+    markup: Callable[[], InlineKeyboardMarkup]
+
+
 async def sweep(repos: Repositories, i18n: I18n, clock: Clock) -> SweepResult:
-    """One look at every active pair of every programme in progress; what it queued."""
+    """One look at every active pair of every programme in progress; what it queued. Everything is read in
+    a handful of queries per `SWEEP_CHUNK` programmes, whatever the number of pairs; messages whose dedupe key
+    is already in the outbox are not composed again."""
     result = SweepResult()
     now = clock.now()
-    for programme_id in await repos.meetings.programmes_with_active_pairs():
+    ids = await repos.meetings.programmes_with_active_pairs()
+    for start in range(0, len(ids), SWEEP_CHUNK):
+        chunk = ids[start:start + SWEEP_CHUNK]
         try:
-            await _sweep_programme(repos, i18n, programme_id, now, result)
-        except Exception:  # one broken programme must not stop the others
-            logger.exception("sweep: programme %s failed", programme_id)
-            result.failed_programmes.append(programme_id)
+            await _sweep_chunk(repos, i18n, chunk, now, result)
+        except Exception:  # a failed read: the other programmes are still swept
+            logger.exception("sweep: programmes %s failed", chunk)
+            result.failed_programmes.extend(p for p in chunk if p not in result.failed_programmes)
     if result.queued:
         logger.info("sweep queued %s messages: %s", result.queued, result)
     return result
 
 
-async def _sweep_programme(
-    repos: Repositories, i18n: I18n, programme_id: int, now: datetime, result: SweepResult
-) -> None:
-    programme = await repos.programmes.get(programme_id)
-    org = await repos.organisations.get(programme.organisation_id) if programme else None
-    if programme is None or org is None:
-        return
-    zone = ZoneInfo(org.timezone)
-    if not programme.start_date <= now.astimezone(zone).date() <= programme.end_date:
-        return
-    settings = await repos.meetings.settings(programme.id)
-    send_at = out_of_quiet_hours(now, settings, org.timezone)
-    ctx = _Context(
-        repos, i18n, programme, org.timezone, settings,
-        tuple(c.user_id for c in await repos.organisations.coordinators(org.id)), now, send_at,
-        in_holidays(send_at.astimezone(zone).date(), settings.holidays),
-    )
-    for pair in await repos.pairs.active(programme.id):
-        mentor = await repos.participants.get(pair.mentor_id)
-        if mentor is None:
+async def _contexts(
+    repos: Repositories, programme_ids: Sequence[int], now: datetime, result: SweepResult
+) -> list[_Context]:
+    """The programmes in progress (the organisation's local date between their dates), in order."""
+    programmes = await repos.digests.programmes(programme_ids)
+    orgs = await repos.digests.organisations(sorted({p.organisation_id for p in programmes.values()}))
+    current: list[tuple[Programme, str]] = []
+    for programme_id in programme_ids:
+        programme = programmes.get(programme_id)
+        org = orgs.get(programme.organisation_id) if programme else None
+        if programme is None or org is None:
             continue
-        state = await pair_state(repos, settings, programme, pair, now)
-        if not ctx.in_holidays:
-            await _late_to_schedule(ctx, state, mentor, result)
-            await _inactive(ctx, state, mentor, result)
-        await _not_logged(ctx, state, mentor, result)
+        try:
+            if programme.start_date <= now.astimezone(ZoneInfo(org.timezone)).date() <= programme.end_date:
+                current.append((programme, org.timezone))
+        except Exception:  # one broken programme must not stop the others
+            logger.exception("sweep: programme %s failed", programme_id)
+            result.failed_programmes.append(programme_id)
+    settings = await repos.meetings.settings_of([p.id for p, _tz in current])
+    coordinators = await repos.digests.coordinators_of(sorted({p.organisation_id for p, _tz in current}))
+    contexts = []
+    for programme, timezone in current:
+        try:
+            send_at = out_of_quiet_hours(now, settings[programme.id], timezone)
+            contexts.append(_Context(
+                programme, timezone, settings[programme.id],
+                tuple(coordinators.get(programme.organisation_id, ())), now, send_at,
+                in_holidays(send_at.astimezone(ZoneInfo(timezone)).date(), settings[programme.id].holidays),
+            ))
+        except Exception:
+            logger.exception("sweep: programme %s failed", programme.id)
+            result.failed_programmes.append(programme.id)
+    return contexts
 
 
-async def _queue(ctx: _Context, messages: list[OutboxMessage]) -> int:
-    return await ctx.repos.outbox.enqueue([replace(m, not_before=ctx.send_at) for m in messages])
+async def _sweep_chunk(
+    repos: Repositories, i18n: I18n, programme_ids: Sequence[int], now: datetime, result: SweepResult
+) -> None:
+    contexts = await _contexts(repos, programme_ids, now, result)
+    ids = [ctx.programme.id for ctx in contexts]
+    pairs = sorted(await repos.digests.active_pairs(ids), key=lambda p: (p.mentor_id, p.id))  # as `active`
+    meetings = await repos.meetings.of_active_pairs(ids)
+    mentors = await repos.participants.many(pair.mentor_id for pair in pairs)
+    by_programme: dict[int, list[Pair]] = {pid: [] for pid in ids}
+    for pair in pairs:
+        by_programme[pair.programme_id].append(pair)
+    states: dict[int, list[tuple[PairState, Participant]]] = {}
+    for ctx in contexts:
+        try:
+            states[ctx.programme.id] = [
+                (state_of(ctx.settings, ctx.programme, pair, cast(list[Meeting], meetings.get(pair.id, [])),
+                          now), mentors[pair.mentor_id])
+                for pair in by_programme[ctx.programme.id] if pair.mentor_id in mentors
+            ]
+        except Exception:
+            logger.exception("sweep: programme %s failed", ctx.programme.id)
+            result.failed_programmes.append(ctx.programme.id)
+    contexts = [ctx for ctx in contexts if ctx.programme.id in states]
+    queued = await repos.meetings.queued_at_many(
+        [key for ctx in contexts for state, _mentor in states[ctx.programme.id] for key in _keys(ctx, state)])
+    plans: list[tuple[_Context, list[_Out]]] = []
+    for ctx in contexts:
+        try:
+            plans.append((ctx, [out for state, mentor in states[ctx.programme.id]
+                                for out in _plan(ctx, state, mentor, queued)]))
+        except Exception:
+            logger.exception("sweep: programme %s failed", ctx.programme.id)
+            result.failed_programmes.append(ctx.programme.id)
+    readers = sorted({out.user_id for _ctx, outs in plans for out in outs})
+    known = with_users_read(repos, await repos.digests.users(readers))
+    for ctx, outs in plans:
+        if not outs:
+            continue
+        try:
+            await _write(repos, i18n, known, ctx, outs, result)
+        except Exception:
+            logger.exception("sweep: programme %s failed", ctx.programme.id)
+            result.failed_programmes.append(ctx.programme.id)
+
+
+async def _write(
+    repos: Repositories, i18n: I18n, known: Repositories, ctx: _Context, outs: list[_Out], result: SweepResult
+) -> None:
+    """Compose a programme's messages, each in its reader's language, and queue them in one transaction."""
+    messages = [
+        (out.purpose, replace(await queued_in_language(
+            known, i18n, out.user_id, out.text, kind=out.kind, ref=out.ref, dedupe=out.dedupe,
+            markup=out.markup), not_before=ctx.send_at))
+        for out in outs
+    ]
+    counts: dict[str, int] = {}
+    async with repos.db.transaction() as conn:
+        for purpose, message in messages:
+            counts[purpose] = counts.get(purpose, 0) + await repos.outbox.enqueue([message], conn)
+    for purpose, n in counts.items():
+        setattr(result, purpose, getattr(result, purpose) + n)
+
+
+# --- what a pair's state asks for: dedupe keys, then the messages not queued yet ---------------------------
+
+
+def _late_key(state: PairState) -> str:
+    return f"late:{state.pair.id}:{state.logged}:{state.step}"
+
+
+def _log_key(meeting: Meeting) -> str:
+    return f"late-log:{meeting.id}:v{meeting.version}"
+
+
+def _inactive_key(state: PairState, periods: int) -> str:
+    return f"inactive:{state.pair.id}:{ts(state.quiet_since)}:{periods}"
+
+
+def _to_coordinator(key: str, user_id: int) -> str:
+    return f"{key}:c{user_id}"
+
+
+def _is_late(ctx: _Context, state: PairState) -> bool:
+    return not ctx.in_holidays and state.late_to_schedule(ctx.now) and state.step is not None
+
+
+def _keys(ctx: _Context, state: PairState) -> list[str]:
+    """Every dedupe key the pair's messages could have now: the nudges and what follows them."""
+    keys = []
+    if _is_late(ctx, state):
+        keys.append(_late_key(state))
+        keys += [_to_coordinator(_late_key(state), c) for c in ctx.coordinators]
+    periods = state.inactive_periods(ctx.now, ctx.settings)
+    if not ctx.in_holidays and periods >= 1:
+        keys += [_to_coordinator(_inactive_key(state, periods), c) for c in ctx.coordinators]
+    meeting = state.unlogged(ctx.now)
+    if meeting is not None:
+        keys.append(_log_key(meeting))
+        keys += [_to_coordinator(_log_key(meeting), c) for c in ctx.coordinators]
+    return keys
+
+
+def _plan(ctx: _Context, state: PairState, mentor: Participant, queued: dict[str, datetime]) -> list[_Out]:
+    """The pair's messages due now and not queued yet (`queued`: dedupe key → when it was due to go)."""
+    outs = []
+    if not ctx.in_holidays:
+        outs += _late_to_schedule(ctx, state, mentor, queued)
+        outs += _inactive(ctx, state, mentor, queued)
+    return outs + _not_logged(ctx, state, mentor, queued)
 
 
 def _open_pair_markup(pair_id: int) -> InlineKeyboardMarkup:
@@ -194,63 +332,62 @@ def _open_pair_markup(pair_id: int) -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=_("Open the pair"), callback_data=cb.pack())]])
 
 
-async def _to_coordinators(
-    ctx: _Context, key: str, text: Callable[[], str], pair_id: int
-) -> list[OutboxMessage]:
+def _to_coordinators(
+    ctx: _Context, purpose: str, key: str, text: Callable[[], str], pair_id: int, queued: dict[str, datetime]
+) -> list[_Out]:
     return [
-        await queued_in_language(ctx.repos, ctx.i18n, user_id, text, kind=LATE_KIND,
-                                 ref=pair_id, dedupe=f"{key}:c{user_id}",
-                                 markup=lambda: _open_pair_markup(pair_id))
-        for user_id in ctx.coordinators
+        _Out(purpose, user_id, LATE_KIND, pair_id, _to_coordinator(key, user_id), text,
+             lambda: _open_pair_markup(pair_id))
+        for user_id in ctx.coordinators if _to_coordinator(key, user_id) not in queued
     ]
 
 
-async def _late_to_schedule(
-    ctx: _Context, state: PairState, mentor: Participant, result: SweepResult
-) -> None:
+def _late_to_schedule(
+    ctx: _Context, state: PairState, mentor: Participant, queued: dict[str, datetime]
+) -> list[_Out]:
     if not state.late_to_schedule(ctx.now) or state.step is None:
-        return
+        return []
     step, pair, programme = state.step, state.pair, ctx.programme
-    key = f"late:{pair.id}:{state.logged}:{step}"
-    nudged = await ctx.repos.meetings.queued_at(key)
+    key = _late_key(state)
+    nudged = queued.get(key)
     if nudged is None:
         def markup() -> InlineKeyboardMarkup:
             cb = MeetingCb(action="schedule", pair=pair.id)
             return InlineKeyboardMarkup(inline_keyboard=[[
                 InlineKeyboardButton(text=_("Schedule"), callback_data=cb.pack())]])
 
-        message = await queued_in_language(
-            ctx.repos, ctx.i18n, mentor.user_id,
+        return [_Out(
+            "schedule_nudges", mentor.user_id, LATE_KIND, pair.id, key,
             lambda: _("It is time to schedule the {step} of «{programme}». Please choose a day and a time.")
             .format(step=step_label(step), programme=programme.title),
-            kind=LATE_KIND, ref=pair.id, dedupe=key, markup=markup,
-        )
-        result.schedule_nudges += await _queue(ctx, [message])
-    elif ctx.now >= nudged + ESCALATE_SCHEDULE_AFTER:
+            markup,
+        )]
+    if ctx.now >= nudged + ESCALATE_SCHEDULE_AFTER:
         def text() -> str:
             return _("«{programme}»: {mentor} has not scheduled the {step} of their pair; it was due by "
                      "{due}.").format(programme=programme.title, mentor=mentor.full_name,
                                       step=step_label(step), due=_when(state.due, ctx))
 
-        result.schedule_escalations += await _queue(ctx, await _to_coordinators(ctx, key, text, pair.id))
+        return _to_coordinators(ctx, "schedule_escalations", key, text, pair.id, queued)
+    return []
 
 
-async def _not_logged(ctx: _Context, state: PairState, mentor: Participant, result: SweepResult) -> None:
+def _not_logged(
+    ctx: _Context, state: PairState, mentor: Participant, queued: dict[str, datetime]
+) -> list[_Out]:
     meeting = state.unlogged(ctx.now)
     if meeting is None:
-        return
+        return []
     programme = ctx.programme
-    key = f"late-log:{meeting.id}:v{meeting.version}"
-    nudged = await ctx.repos.meetings.queued_at(key)
+    key = _log_key(meeting)
+    nudged = queued.get(key)
     if nudged is None:
-        message = await queued_in_language(
-            ctx.repos, ctx.i18n, mentor.user_id,
+        return [_Out(
+            "log_nudges", mentor.user_id, LOG_PROMPT, meeting.id, key,
             lambda: _("The {step} of «{programme}» ({when}) is not logged yet. How did it go?").format(
                 step=step_label(meeting.step), programme=programme.title, when=_when(meeting.starts_at, ctx)),
-            kind=LOG_PROMPT, ref=meeting.id, dedupe=key, markup=lambda: log_buttons(meeting),
-        )
-        result.log_nudges += await _queue(ctx, [message])
-        return
+            lambda: log_buttons(meeting),
+        )]
     end = meeting.starts_at + timedelta(minutes=meeting.minutes)
     if ctx.now >= max(end + ESCALATE_LOG_AFTER, nudged + ESCALATE_LOG_AFTER - NUDGE_LOG_AFTER):
         def text() -> str:
@@ -258,13 +395,16 @@ async def _not_logged(ctx: _Context, state: PairState, mentor: Participant, resu
                 programme=programme.title, mentor=mentor.full_name, step=step_label(meeting.step),
                 when=_when(meeting.starts_at, ctx))
 
-        result.log_escalations += await _queue(ctx, await _to_coordinators(ctx, key, text, state.pair.id))
+        return _to_coordinators(ctx, "log_escalations", key, text, state.pair.id, queued)
+    return []
 
 
-async def _inactive(ctx: _Context, state: PairState, mentor: Participant, result: SweepResult) -> None:
+def _inactive(
+    ctx: _Context, state: PairState, mentor: Participant, queued: dict[str, datetime]
+) -> list[_Out]:
     periods = state.inactive_periods(ctx.now, ctx.settings)
     if periods < 1:
-        return
+        return []
     days = (ctx.now - state.quiet_since).days
     programme = ctx.programme
 
@@ -274,8 +414,8 @@ async def _inactive(ctx: _Context, state: PairState, mentor: Participant, result
             "«{programme}»: the pair of {mentor} has had no held meeting for {days} days.", days,
         ).format(programme=programme.title, mentor=mentor.full_name, days=days)
 
-    key = f"inactive:{state.pair.id}:{ts(state.quiet_since)}:{periods}"
-    result.inactivity_flags += await _queue(ctx, await _to_coordinators(ctx, key, text, state.pair.id))
+    key = _inactive_key(state, periods)
+    return _to_coordinators(ctx, "inactivity_flags", key, text, state.pair.id, queued)
 
 
 def _when(moment: datetime | None, ctx: _Context) -> str:

@@ -136,11 +136,13 @@ def reminders_received(fake: FakeBotAPI) -> Counter[tuple[int, str]]:
 
 
 # A process that imports the bot once, then forks a bot for each "go <log file>" line on stdin: the child runs
-# `bot.__main__.main()` — what `python -m bot` runs — with its stderr in the log file. Reports "ready",
+# `bot.__main__.main()` — what `python -m bot` runs — with its stderr in the log file. The API methods' models
+# are built before forking, as the bot's start-up builds them. Reports "ready",
 # "started <pid>" and "exit <pid> <code>" on stdout; ends when stdin closes.
 ZYGOTE = """
 import os, select, signal, sys, traceback
 import bot.__main__ as entry
+entry.build_models()  # as start-up does; once here rather than in every child
 print("ready", flush=True)
 children = set()
 while True:

@@ -11,12 +11,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram import Dispatcher
+from aiogram.utils.i18n import I18n
 
 from bot.clock import ManualClock
 from bot.outbox import Outbox
 from dialogs.meeting_plan import MeetingSettings, in_quiet_hours, local_moment
+from handlers import sweeps
 from handlers.sweeps import sweep
-from storage.models import Pair
+from storage.db import Database
+from storage.models import Meeting, Pair
 from storage.repos import Repositories
 from storage.repos._convert import ts
 from tests.conftest import manual_clock
@@ -191,3 +194,121 @@ async def test_finished_or_ended_programmes_are_left_alone(
     result = await sweep(repos, dp["i18n"], clock)
     assert result.schedule_nudges == 1 and result.inactivity_flags == 1
     assert (await sweep(repos, dp["i18n"], clock)).queued == 0
+
+
+async def _meeting(repos: Repositories, sch: School, pair: Pair, step: str, starts_at: datetime,
+                   held: bool = False) -> Meeting:
+    meeting = await repos.meetings.schedule(sch.programme.id, pair.id, step, starts_at, 60, "Кабинет 5",
+                                            False, pair.mentor_id, _none)
+    if held:
+        meeting = await repos.meetings.log(meeting.id, meeting.version, held=True, minutes=60, compose=_none)
+    return meeting
+
+
+@pytest.mark.parametrize("chunk", [1, sweeps.SWEEP_CHUNK])
+async def test_every_situation_in_one_sweep_queues_exactly_its_messages(
+    db: Database, i18n: I18n, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Four programmes (Moscow, Kamchatka in its quiet hours, one in holidays, one that ends between the two
+    sweeps) with pairs in every state, swept three days apart: each run queues exactly these messages, to
+    these people, with these keys, times, texts and buttons, in this order, whether the programmes are read
+    one at a time or all at once; a second run at the same moment queues nothing."""
+    monkeypatch.setattr(sweeps, "SWEEP_CHUNK", chunk)
+    repos = Repositories(db)
+    now = local_moment(date(2026, 10, 20), time(12, 0), MOSCOW)  # 21:00 in Kamchatka: quiet hours
+    before = now - timedelta(days=3)
+    a = await school(repos, name="Школа №1", timezone=MOSCOW, coordinator_id=MOSCOW_COORD)
+    await repos.organisations.add_coordinator(a.org.id, 2003, "Анна Петровна", "test")
+    b = await school(repos, name="Гимназия №3", timezone=KAMCHATKA, coordinator_id=KAMCHATKA_COORD)
+    c = await school(repos, name="Лицей №2", timezone=MOSCOW, coordinator_id=2002)
+    await repos.meetings.add_holiday(c.programme.id, date(2026, 10, 18), date(2026, 10, 25))
+    d = await school(repos, name="Школа №4", timezone=MOSCOW, coordinator_id=2004)
+    await db.execute("UPDATE programmes SET end_date = '2026-10-18' WHERE id = ?", (d.programme.id,))
+
+    async def pair(sch: School, mentor: int, approved_days_ago: int) -> Pair:
+        made = await approved_pair(repos, sch, mentor, (mentor - 10_000,))
+        await approved_at(repos, made, now - timedelta(days=approved_days_ago))
+        return made
+
+    late_now = await pair(a, 20_101, 8)  # 5 days at the first sweep: due at the second
+    late_before = await pair(a, 20_102, 12)  # nudged at the first sweep, escalated at the second
+    scheduled = await pair(a, 20_103, 25)  # held 10 days ago, the next one scheduled: nothing
+    await _meeting(repos, a, scheduled, "organisational", now - timedelta(days=10), held=True)
+    await _meeting(repos, a, scheduled, "trial", now + timedelta(days=2))
+    unlogged_now = await pair(a, 20_104, 6)
+    m_now = await _meeting(repos, a, unlogged_now, "organisational", now - timedelta(days=2))
+    unlogged_before = await pair(a, 20_105, 10)
+    m_before = await _meeting(repos, a, unlogged_before, "organisational", now - timedelta(days=5))
+    inactive = await pair(a, 20_106, 23)  # held 22 days ago, the next one scheduled: inactive
+    first = await _meeting(repos, a, inactive, "organisational", now - timedelta(days=22), held=True)
+    await _meeting(repos, a, inactive, "trial", now + timedelta(days=1))
+    done = await pair(a, 20_107, 60)  # the final meeting held: nothing
+    await _meeting(repos, a, done, "final", now - timedelta(days=30), held=True)
+    quiet_now = await pair(b, 20_201, 8)
+    quiet_before = await pair(b, 20_202, 12)
+    await pair(c, 20_301, 8)  # late, but inside the holidays
+    unlogged_holidays = await pair(c, 20_302, 6)  # a meeting not logged is asked about in holidays too
+    m_holidays = await _meeting(repos, c, unlogged_holidays, "organisational", now - timedelta(days=2))
+    ended = await pair(d, 20_401, 12)  # nudged while the programme runs, not escalated after its end
+    for user_id in (20_101, 20_102, 20_104, 20_105, 20_201, 20_202, 20_302, 20_401, MOSCOW_COORD,
+                    KAMCHATKA_COORD):
+        await repos.users.seen(user_id, "en")
+    await repos.users.seen(2003, "ru")
+
+    clock = ManualClock(before)
+    kamchatka_morning = local_moment(date(2026, 10, 18), time(8, 0), KAMCHATKA)
+    assert [row[:5] for row in await _swept(repos, i18n, clock)] == [
+        (20_102, "late", late_before.id, f"late:{late_before.id}:0:organisational", before),
+        (20_105, "log_prompt", m_before.id, f"late-log:{m_before.id}:v1", before),
+        (20_202, "late", quiet_before.id, f"late:{quiet_before.id}:0:organisational", kamchatka_morning),
+        (20_401, "late", ended.id, f"late:{ended.id}:0:organisational", before),
+    ]
+
+    clock.set(now)
+    late, log, flag = (f"late:{late_before.id}:0:organisational", f"late-log:{m_before.id}:v1",
+                       f"inactive:{inactive.id}:{ts(first.starts_at)}:1")
+    kamchatka_morning = local_moment(date(2026, 10, 21), time(8, 0), KAMCHATKA)
+    swept = await _swept(repos, i18n, clock)
+    assert [row[:5] for row in swept] == [
+        (20_101, "late", late_now.id, f"late:{late_now.id}:0:organisational", now),
+        (MOSCOW_COORD, "late", late_before.id, f"{late}:c{MOSCOW_COORD}", now),
+        (2003, "late", late_before.id, f"{late}:c2003", now),
+        (20_104, "log_prompt", m_now.id, f"late-log:{m_now.id}:v1", now),
+        (MOSCOW_COORD, "late", unlogged_before.id, f"{log}:c{MOSCOW_COORD}", now),
+        (2003, "late", unlogged_before.id, f"{log}:c2003", now),
+        (MOSCOW_COORD, "late", inactive.id, f"{flag}:c{MOSCOW_COORD}", now),
+        (2003, "late", inactive.id, f"{flag}:c2003", now),
+        (20_201, "late", quiet_now.id, f"late:{quiet_now.id}:0:organisational", kamchatka_morning),
+        (KAMCHATKA_COORD, "late", quiet_before.id,
+         f"late:{quiet_before.id}:0:organisational:c{KAMCHATKA_COORD}", kamchatka_morning),
+        (20_302, "log_prompt", m_holidays.id, f"late-log:{m_holidays.id}:v1", now),
+    ]
+    texts = {row[3]: (row[5], row[6]) for row in swept}
+    text, markup = texts[f"late:{late_now.id}:0:organisational"]
+    assert text == ("It is time to schedule the organisational meeting of «Вместе по лестнице успеха». "
+                    "Please choose a day and a time.")
+    assert f"mg:schedule:0:{late_now.id}:" in markup
+    text, markup = texts[f"late-log:{m_now.id}:v1"]
+    assert text.startswith("The organisational meeting of «Вместе по лестнице успеха» (")
+    assert text.endswith(") is not logged yet. How did it go?")
+    assert f"mg:log_held:{m_now.id}:0:1" in markup
+    text, markup = texts[f"{late}:c{MOSCOW_COORD}"]
+    assert "Ольга Смирнова has not scheduled the organisational meeting of their pair; it was due by" in text
+    assert f"mg:adm_pair:0:{late_before.id}:" in markup and "Open the pair" in markup
+    assert "не назначена, срок истёк" in texts[f"{late}:c2003"][0]  # each coordinator in their language
+    assert "has not logged the organisational meeting" in texts[f"{log}:c{MOSCOW_COORD}"][0]
+    assert "has had no held meeting for 22 days" in texts[f"{flag}:c{MOSCOW_COORD}"][0]
+
+    assert await _swept(repos, i18n, clock) == []  # again at the same moment: nothing twice
+
+
+async def _swept(repos: Repositories, i18n: I18n, clock: ManualClock) -> list[tuple]:
+    """Sweep; the messages it queued, in order: (user, kind, ref, dedupe key, not before, text, buttons)."""
+    last = (await repos.db.fetchone("SELECT COALESCE(MAX(id), 0) FROM outbox"))[0]
+    result = await sweep(repos, i18n, clock)
+    rows = await repos.db.fetchall(
+        "SELECT user_id, kind, ref, dedupe, not_before, text, markup FROM outbox WHERE id > ? AND kind IN "
+        "('late', 'log_prompt') ORDER BY id", (last,))
+    assert result.queued == len(rows) and not result.failed_programmes
+    found = [(r[0], r[1], r[2], r[3], datetime.fromisoformat(r[4]), r[5], r[6]) for r in rows]
+    return found

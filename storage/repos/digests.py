@@ -232,6 +232,35 @@ class DigestRepo:
             result[r["organisation_id"]].append(_programme(r))
         return result
 
+    async def programmes(self, programme_ids: Sequence[int]) -> dict[int, Programme]:
+        """The programmes (as `ProgrammeRepo.get` reads them) by id, in one query."""
+        if not programme_ids:
+            return {}
+        rows = await self.db.fetchall(
+            f"SELECT * FROM programmes WHERE id IN ({_in(programme_ids)})", tuple(programme_ids))
+        return {r["id"]: _programme(r) for r in rows}
+
+    async def organisations(self, org_ids: Sequence[int]) -> dict[int, Organisation]:
+        """The organisations (as `OrganisationRepo.get` reads them) by id, in one query."""
+        if not org_ids:
+            return {}
+        rows = await self.db.fetchall(
+            f"SELECT * FROM organisations WHERE id IN ({_in(org_ids)})", tuple(org_ids))
+        return {r["id"]: _org(r) for r in rows}
+
+    async def coordinators_of(self, org_ids: Sequence[int]) -> dict[int, list[int]]:
+        """The user ids of each organisation's own coordinators (as `OrganisationRepo.coordinators` lists
+        them, in order), in one query; an organisation without any is left out."""
+        result: dict[int, list[int]] = defaultdict(list)
+        if not org_ids:
+            return result
+        rows = await self.db.fetchall(
+            f"SELECT organisation_id, user_id FROM coordinators WHERE organisation_id IN ({_in(org_ids)}) "
+            "ORDER BY id", tuple(org_ids))
+        for org_id, user_id in rows:
+            result[org_id].append(user_id)
+        return result
+
     async def with_meeting_settings(self, programme_ids: Sequence[int]) -> set[int]:
         """Those of the programmes whose meeting settings or holidays were changed from the defaults."""
         if not programme_ids:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -25,6 +25,19 @@ TIMED_KINDS = ("reminder", "log_prompt")
 LATE_KIND = "late"
 GOAL_STATUSES = ("not_started", "in_progress", "achieved")
 FIT_ANSWERS = ("good", "unsure", "bad")
+
+
+class PairMeeting(NamedTuple):
+    """What the late-and-stuck sweep needs of a pair's meeting: its state (step, time, length, status) and
+    what its log buttons name (id, version)."""
+
+    id: int
+    pair_id: int
+    step: str
+    starts_at: datetime
+    minutes: int
+    status: MeetingStatus
+    version: int
 
 
 class StaleMeeting(Exception):
@@ -356,6 +369,61 @@ class MeetingRepo:
             (programme_id,),
         )
         return {int(r[0]) for r in rows}
+
+    async def settings_of(self, programme_ids: Sequence[int]) -> dict[int, MeetingSettings]:
+        """`settings` of many programmes (with their holidays), in two queries."""
+        if not programme_ids:
+            return {}
+        marks = ", ".join("?" * len(programme_ids))
+        ids = tuple(programme_ids)
+        holidays: dict[int, list[tuple[date, date]]] = {pid: [] for pid in ids}
+        for r in await self.db.fetchall(
+            f"SELECT programme_id, first_day, last_day FROM holidays WHERE programme_id IN ({marks}) "
+            "ORDER BY first_day, id", ids,
+        ):
+            holidays[r[0]].append((date.fromisoformat(r[1]), date.fromisoformat(r[2])))
+        result = {pid: MeetingSettings(pid, holidays=tuple(holidays[pid])) for pid in ids}
+        for row in await self.db.fetchall(
+            f"SELECT * FROM meeting_settings WHERE programme_id IN ({marks})", ids
+        ):
+            pid = row["programme_id"]
+            result[pid] = MeetingSettings(
+                pid, tuple(json.loads(row["steps"])), row["cadence_days"],
+                tuple(json.loads(row["reminder_minutes"])), _hm(row["quiet_start"]), _hm(row["quiet_end"]),
+                row["schedule_within_days"], row["inactivity_days"], bool(row["notify_parents"]),
+                tuple(holidays[pid]),
+            )
+        return result
+
+    async def of_active_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[PairMeeting]]:
+        """The meetings (cancelled ones left out) of the programmes' active pairs, by pair, oldest first, in
+        one query: `of_pair` of each, with only what the sweep reads."""
+        result: dict[int, list[PairMeeting]] = {}
+        if not programme_ids:
+            return result
+        rows = await self.db.fetchall(
+            "SELECT m.id, m.pair_id, m.step, m.starts_at, m.minutes, m.status, m.version FROM pairs p "
+            "JOIN meetings m ON m.pair_id = p.id WHERE p.status = 'active' "
+            f"AND p.programme_id IN ({', '.join('?' * len(programme_ids))}) AND m.status != 'cancelled' "
+            "ORDER BY m.starts_at, m.id",
+            tuple(programme_ids),
+        )
+        statuses = {s.value: s for s in MeetingStatus}
+        parse = datetime.fromisoformat
+        for mid, pair_id, step, starts_at, minutes, status, version in rows:
+            result.setdefault(pair_id, []).append(
+                PairMeeting(mid, pair_id, step, parse(starts_at), minutes, statuses[status], version))
+        return result
+
+    async def queued_at_many(self, dedupes: Sequence[str]) -> dict[str, datetime]:
+        """`queued_at` of many dedupe keys in one query: those queued, with when they were due to go."""
+        if not dedupes:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT dedupe, not_before FROM outbox WHERE dedupe IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(dedupes)),),
+        )
+        return {r[0]: datetime.fromisoformat(r[1]) for r in rows}
 
     async def queued_at(self, dedupe: str) -> datetime | None:
         """When the outbox message with this dedupe key was due to go (None if never queued): the sweep
