@@ -152,7 +152,7 @@ _COMMANDS: tuple[tuple[str, frozenset[Capacity]], ...] = (
     ("neworg", frozenset({Capacity.ADMIN})),
     ("programmes", frozenset({Capacity.ADMIN, Capacity.COORDINATOR})),
     ("newprogramme", frozenset({Capacity.ADMIN, Capacity.COORDINATOR})),
-    ("digest", frozenset({Capacity.ADMIN, Capacity.COORDINATOR})),
+    ("digest", frozenset({Capacity.COORDINATOR})),  # an administrator who coordinates nothing has none
     ("questionnaire", frozenset({Capacity.PARTICIPANT})),
     ("mypairs", frozenset({Capacity.MENTOR})),
     ("mymentor", frozenset({Capacity.MENTEE})),

@@ -60,10 +60,12 @@ async def test_menu_follows_role_and_language(
     await admin.send("/language")
     await admin.click("English")
     assert chat_menu(fake, ADMIN_ID)[:3] == ["start", "orgs", "neworg"]
+    assert "digest" not in chat_menu(fake, ADMIN_ID)  # the digest is a coordinator's own
     coordinator = make_user(COORDINATOR_ID, "Maria", "en")
     await coordinator.send("/language")
     await coordinator.click("As in Telegram")
     assert "newprogramme" in chat_menu(fake, COORDINATOR_ID)
+    assert "digest" in chat_menu(fake, COORDINATOR_ID)
     assert "orgs" not in chat_menu(fake, COORDINATOR_ID)
 
 
