@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
@@ -16,7 +17,8 @@ logger = logging.getLogger(__name__)
 
 async def on_error(event: ErrorEvent, bot: Bot, repos: Repositories) -> None:
     """Log the error with the update; tell the person their saved data is safe. A person who blocked the bot
-    while being answered is marked so (as the outbox does), not written to."""
+    while being answered is marked so (as the outbox does), not written to; an edit that would change nothing
+    (a quick second tap) is no error."""
     update = event.update
     user = None
     if update.message:
@@ -26,6 +28,15 @@ async def on_error(event: ErrorEvent, bot: Bot, repos: Repositories) -> None:
     if user is not None and isinstance(event.exception, TelegramForbiddenError):
         logger.info("user %s blocked the bot while being answered (update %s)", user.id, update.update_id)
         await repos.users.mark_blocked(user.id)
+        return
+    error = event.exception
+    if isinstance(error, TelegramBadRequest) and "message is not modified" in error.message:
+        # A quick second tap asked for what the message already shows: nothing went wrong.
+        logger.info("update %s from user %s: the message already shows this", update.update_id,
+                    user.id if user else None)
+        if update.callback_query:
+            with contextlib.suppress(TelegramAPIError):  # already answered by the handler, most often
+                await update.callback_query.answer()
         return
     logger.exception(
         "error while handling update %s from user %s: %s",
