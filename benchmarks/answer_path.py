@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import itertools
 import statistics
 import sys
@@ -374,6 +375,8 @@ async def measure(users: int, rounds: int) -> list[tuple[str, list[Sample]]]:
                 q = registry.for_participant(Role.MENTEE, FORM)
                 bench = Bench(fake, bot, dp, echo_dispatcher(), repos, q, sch.programme.id, screen)
                 await bench.run(min(users, 5), concurrent=False)  # warm-up: imports, caches, connections
+                gc.collect()
+                gc.freeze()  # what start-up made stays out of the collector's way, as `python -m bot` does
                 rows = []
                 for label, concurrent in (("sequential", False), (f"{users} users at once", True)):
                     samples = [await bench.run(users, concurrent) for _ in range(rounds)]
