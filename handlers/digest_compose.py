@@ -25,7 +25,6 @@ from babel.dates import format_date
 
 from bot.callbacks import BasesCb, DigestCb, ProgrammeCb
 from bot.clock import Clock
-from dialogs.meeting_plan import MeetingSettings
 from handlers.notices import queued_in_language, with_users_read
 from handlers.sweeps import state_of
 from storage.models import Meeting, Organisation, OutboxMessage, Programme, Role
@@ -101,10 +100,7 @@ async def _overdue(repos: Repositories, programmes: Sequence[Programme], now: da
         if not pairs:
             continue
         meetings = await repos.digests.meetings_of_pairs(chunk)
-        with_pairs = sorted({pair.programme_id for pair in pairs})
-        changed = await repos.digests.with_meeting_settings(with_pairs)
-        settings = {pid: await repos.meetings.settings(pid) if pid in changed else MeetingSettings(pid)
-                    for pid in with_pairs}
+        settings = await repos.meetings.settings_of(sorted({pair.programme_id for pair in pairs}))
         for pair in pairs:
             programme = in_progress[pair.programme_id]
             decisive = cast(list[Meeting], meetings.get(pair.id, []))  # `MeetingTimes` read as meetings

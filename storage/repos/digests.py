@@ -261,18 +261,6 @@ class DigestRepo:
             result[org_id].append(user_id)
         return result
 
-    async def with_meeting_settings(self, programme_ids: Sequence[int]) -> set[int]:
-        """Those of the programmes whose meeting settings or holidays were changed from the defaults."""
-        if not programme_ids:
-            return set()
-        marks = _in(programme_ids)
-        rows = await self.db.fetchall(
-            f"SELECT programme_id FROM meeting_settings WHERE programme_id IN ({marks}) "
-            f"UNION SELECT programme_id FROM holidays WHERE programme_id IN ({marks})",
-            (*programme_ids, *programme_ids),
-        )
-        return {r[0] for r in rows}
-
     async def surveys_pending(self, programme_ids: Sequence[int], now: datetime) -> dict[int, int]:
         """Per programme, how many invitations to a round still open are not answered by an active
         participant (as `SurveyRepo.pending` lists them), in one query."""
