@@ -439,9 +439,10 @@ async def on_reason(
         await show_in_place(call, bot, ask, InlineKeyboardMarkup(inline_keyboard=[_cancel_row(draft)]))
         return
     draft["reason"] = callback_data.value
-    text, markup = await _save(state, repos, i18n, outbox, draft)
+    text, markup = await _save(state, repos, i18n, draft)
     await call.answer()
     await show_in_place(call, bot, text, markup)
+    outbox.wake()  # the follow-ups go once the mentor has read "Saved"
 
 
 async def on_reason_typed(
@@ -459,8 +460,9 @@ async def on_reason_typed(
             limit=REASON_LENGTH))
         return
     draft["reason"] = text
-    reply, markup = await _save(state, repos, i18n, outbox, draft)
+    reply, markup = await _save(state, repos, i18n, draft)
     await message.answer(reply, reply_markup=markup)
+    outbox.wake()  # the follow-ups go once the mentor has read "Saved"
 
 
 # --- saving --------------------------------------------------------------------------------------------
@@ -474,9 +476,10 @@ async def on_save(
     draft = await _draft_for(call, callback_data, state, repos)
     if draft is None:
         return
-    text, markup = await _save(state, repos, i18n, outbox, draft)
+    text, markup = await _save(state, repos, i18n, draft)
     await call.answer()
     await show_in_place(call, bot, text, markup)
+    outbox.wake()  # the follow-ups (feedback requests, the fit check) go once the mentor has read "Saved"
 
 
 async def on_cancel(
@@ -492,9 +495,10 @@ async def on_cancel(
 
 
 async def _save(
-    state: FSMContext, repos: Repositories, i18n: I18n, outbox: Outbox, draft: dict[str, Any]
+    state: FSMContext, repos: Repositories, i18n: I18n, draft: dict[str, Any]
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Write the log with its follow-ups; what the mentor reads next."""
+    """Write the log with its follow-ups (queued; the caller wakes the outbox once the mentor has the reply);
+    what the mentor reads next."""
     held = draft["held"]
     try:
         meeting = await repos.meetings.log(
@@ -510,7 +514,6 @@ async def _save(
             return _("This meeting was moved meanwhile: nothing was saved. Log it after its new time."), None
         return (_stale_meeting_text(current) if current else _("This meeting no longer exists.")), None
     await state.clear()
-    outbox.wake()
     saved = (_("Saved: the meeting was held.") if held else _(
         "Saved: the meeting was not held ({reason}).").format(reason=not_held_label(draft["reason"])))
     text, markup = await next_step_text(repos, meeting)

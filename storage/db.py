@@ -122,6 +122,12 @@ class Database:
         _lastrowid, count = await self._single(sql, params)
         return count
 
+    async def execute_returning(self, sql: str, params: tuple | dict = ()) -> list[aiosqlite.Row]:
+        """Run one writing statement with a RETURNING clause in its own transaction; return its rows."""
+        async with self._write_lock:
+            assert not self.conn.in_transaction, "a statement would join another task's transaction"
+            return await self._on_thread(lambda c: c.execute(sql, params).fetchall())
+
     async def _single(self, sql: str, params: tuple | dict) -> tuple[int | None, int]:
         """One statement outside BEGIN ... COMMIT: SQLite runs it as a transaction of its own, committed
         when it returns; the write lock keeps it out of another task's open transaction on the shared

@@ -59,17 +59,14 @@ class OutboxRepo:
 
     @staticmethod
     async def _insert(conn: aiosqlite.Connection, messages: Sequence[OutboxMessage]) -> int:
-        now = utcnow()
-        inserted = 0
-        for m in messages:
-            async with conn.execute(
-                "INSERT OR IGNORE INTO outbox (user_id, kind, ref, dedupe, text, markup, not_before, "
-                "expires_at, file_name, file_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (m.user_id, m.kind, m.ref, m.dedupe, m.text, m.markup, ts(m.not_before or ASAP),
-                 ts(m.expires_at) if m.expires_at else None, m.file_name, m.file_data, ts(now)),
-            ) as cur:
-                inserted += cur.rowcount
-        return inserted
+        now = ts(utcnow())
+        async with conn.executemany(  # one trip to the database thread for them all
+            "INSERT OR IGNORE INTO outbox (user_id, kind, ref, dedupe, text, markup, not_before, "
+            "expires_at, file_name, file_data, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(m.user_id, m.kind, m.ref, m.dedupe, m.text, m.markup, ts(m.not_before or ASAP),
+              ts(m.expires_at) if m.expires_at else None, m.file_name, m.file_data, now) for m in messages],
+        ) as cur:
+            return cur.rowcount  # rows inserted: a dedupe key already queued is not counted
 
     async def counts(self, kind: str, ref: int) -> dict[str, int]:
         """Status → number of messages of this kind and ref, every status present."""
@@ -87,14 +84,14 @@ class OutboxRepo:
     async def claim(self, item_id: int) -> OutboxItem | None:
         """Mark a pending message as being sent and return it whole; None if it is no longer pending
         (someone else claimed it, it was cancelled)."""
-        async with self.db.transaction() as conn, conn.execute(
+        rows = await self.db.execute_returning(
             "UPDATE outbox SET status = 'sending', claimed_at = ? WHERE id = ? AND status = 'pending' "
             f"RETURNING {ITEM_COLUMNS}",
             (ts(utcnow()), item_id),
-        ) as cur:
-            r = await cur.fetchone()
-        if r is None:
+        )
+        if not rows:
             return None
+        r = rows[0]
         return OutboxItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], parse_ts(r[7]), r[8], r[9])
 
     async def finish(self, item_id: int, status: str, error: str | None = None) -> None:
@@ -133,11 +130,11 @@ class OutboxRepo:
 
     async def expire(self, item_id: int) -> bool:
         """A pending message whose moment has passed is dropped, never sent late."""
-        async with self.db.transaction() as conn, conn.execute(
+        changed = await self.db.execute_count(
             "UPDATE outbox SET status = 'expired', done_at = ? WHERE id = ? AND status = 'pending'",
             (ts(utcnow()), item_id),
-        ) as cur:
-            return cur.rowcount == 1
+        )
+        return changed == 1
 
     async def cancel(self, conn: aiosqlite.Connection, kinds: Sequence[str], ref: int) -> int:
         """Inside the caller's transaction: pending messages of these kinds for `ref` will not be sent
