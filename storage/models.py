@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class Role(StrEnum):
@@ -294,6 +294,19 @@ class MeetingStatus(StrEnum):
     HELD = "held"
     NOT_HELD = "not_held"
     CANCELLED = "cancelled"
+
+
+class MeetingTimes(NamedTuple):
+    """What a pair's state needs of a meeting (its step, time, length and status), and what its log buttons
+    name (id, version): a light row for the jobs that read the meetings of many pairs at once."""
+
+    id: int
+    pair_id: int
+    step: str
+    starts_at: datetime
+    minutes: int
+    status: MeetingStatus
+    version: int
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple
+
+import aiosqlite
 
 from storage.db import Database, utcnow
-from storage.models import MeetingStatus, Organisation, OutboxMessage, Pair, Programme, User
+from storage.models import MeetingStatus, MeetingTimes, Organisation, OutboxMessage, Pair, Programme, User
 from storage.repos._convert import parse_ts, ts
 from storage.repos.organisations import _org
 from storage.repos.outbox import OutboxRepo
@@ -28,17 +29,6 @@ _IN_PAIR = (
     "OR EXISTS (SELECT 1 FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
     "WHERE m.mentee_id = p.id AND x.status = 'active'))"
 )
-
-
-class MeetingTimes(NamedTuple):
-    """What a pair's state needs of a meeting: its step, time, length and status."""
-
-    id: int
-    pair_id: int
-    step: str
-    starts_at: datetime
-    minutes: int
-    status: MeetingStatus
 
 
 @dataclass(frozen=True)
@@ -234,19 +224,16 @@ class DigestRepo:
 
     async def programmes(self, programme_ids: Sequence[int]) -> dict[int, Programme]:
         """The programmes (as `ProgrammeRepo.get` reads them) by id, in one query."""
-        if not programme_ids:
-            return {}
-        rows = await self.db.fetchall(
-            f"SELECT * FROM programmes WHERE id IN ({_in(programme_ids)})", tuple(programme_ids))
-        return {r["id"]: _programme(r) for r in rows}
+        return {r["id"]: _programme(r) for r in await self._by_id("programmes", programme_ids)}
 
     async def organisations(self, org_ids: Sequence[int]) -> dict[int, Organisation]:
         """The organisations (as `OrganisationRepo.get` reads them) by id, in one query."""
-        if not org_ids:
-            return {}
-        rows = await self.db.fetchall(
-            f"SELECT * FROM organisations WHERE id IN ({_in(org_ids)})", tuple(org_ids))
-        return {r["id"]: _org(r) for r in rows}
+        return {r["id"]: _org(r) for r in await self._by_id("organisations", org_ids)}
+
+    async def _by_id(self, table: str, ids: Sequence[int]) -> list[aiosqlite.Row]:
+        if not ids:
+            return []
+        return await self.db.fetchall(f"SELECT * FROM {table} WHERE id IN ({_in(ids)})", tuple(ids))
 
     async def coordinators_of(self, org_ids: Sequence[int]) -> dict[int, list[int]]:
         """The user ids of each organisation's own coordinators (as `OrganisationRepo.coordinators` lists
@@ -355,7 +342,7 @@ class DigestRepo:
         if not programme_ids:
             return result
         rows = await self.db.fetchall(
-            "SELECT m.id, m.pair_id, m.step, m.starts_at, m.minutes, m.status FROM pairs p "
+            "SELECT m.id, m.pair_id, m.step, m.starts_at, m.minutes, m.status, m.version FROM pairs p "
             "JOIN meetings m ON m.pair_id = p.id "
             f"WHERE p.status = 'active' AND p.programme_id IN ({_in(programme_ids)}) AND CASE "
             "WHEN EXISTS (SELECT 1 FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled') "
@@ -366,8 +353,8 @@ class DigestRepo:
         )
         statuses = {s.value: s for s in MeetingStatus}
         parse = datetime.fromisoformat
-        for mid, pair_id, step, starts_at, minutes, status in rows:
-            meeting = MeetingTimes(mid, pair_id, step, parse(starts_at), minutes, statuses[status])
+        for mid, pair_id, step, starts_at, minutes, status, version in rows:
+            meeting = MeetingTimes(mid, pair_id, step, parse(starts_at), minutes, statuses[status], version)
             result[pair_id].append(meeting)
         return result
 

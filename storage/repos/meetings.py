@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, time
-from typing import Any, NamedTuple
+from typing import Any
 
 import aiosqlite
 
 from dialogs.meeting_plan import STEPS, MeetingSettings
 from storage.db import Database, utcnow
-from storage.models import Meeting, MeetingStatus, OutboxMessage
+from storage.models import Meeting, MeetingStatus, MeetingTimes, OutboxMessage
 from storage.repos._convert import parse_ts, ts
 from storage.repos.outbox import OutboxRepo
 
@@ -25,19 +25,6 @@ TIMED_KINDS = ("reminder", "log_prompt")
 LATE_KIND = "late"
 GOAL_STATUSES = ("not_started", "in_progress", "achieved")
 FIT_ANSWERS = ("good", "unsure", "bad")
-
-
-class PairMeeting(NamedTuple):
-    """What the late-and-stuck sweep needs of a pair's meeting: its state (step, time, length, status) and
-    what its log buttons name (id, version)."""
-
-    id: int
-    pair_id: int
-    step: str
-    starts_at: datetime
-    minutes: int
-    status: MeetingStatus
-    version: int
 
 
 class StaleMeeting(Exception):
@@ -395,10 +382,10 @@ class MeetingRepo:
             )
         return result
 
-    async def of_active_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[PairMeeting]]:
+    async def of_active_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[MeetingTimes]]:
         """The meetings (cancelled ones left out) of the programmes' active pairs, by pair, oldest first, in
         one query: `of_pair` of each, with only what the sweep reads."""
-        result: dict[int, list[PairMeeting]] = {}
+        result: dict[int, list[MeetingTimes]] = {}
         if not programme_ids:
             return result
         rows = await self.db.fetchall(
@@ -412,7 +399,7 @@ class MeetingRepo:
         parse = datetime.fromisoformat
         for mid, pair_id, step, starts_at, minutes, status, version in rows:
             result.setdefault(pair_id, []).append(
-                PairMeeting(mid, pair_id, step, parse(starts_at), minutes, statuses[status], version))
+                MeetingTimes(mid, pair_id, step, parse(starts_at), minutes, statuses[status], version))
         return result
 
     async def queued_at_many(self, dedupes: Sequence[str]) -> dict[str, datetime]:
