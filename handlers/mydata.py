@@ -22,6 +22,7 @@ from handlers import observers
 from handlers.access import drop_buttons
 from handlers.consent import CONSENT_VERSION
 from handlers.notices import questionnaire_status, send_in_language
+from storage.fsm import SQLiteStorage
 from storage.models import Participant
 from storage.repos import Repositories
 
@@ -145,6 +146,8 @@ async def on_withdraw(
     if participant.user_id == call.from_user.id:
         await state.clear()
     else:
+        if isinstance(state.storage, SQLiteStorage):  # the child's conversation was about deleted data
+            await state.storage.forget_user(participant.user_id)
         await send_in_language(
             bot, repos, participant.user_id,
             lambda: _("Your parent or legal representative withdrew consent, so your data in the "

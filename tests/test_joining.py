@@ -12,8 +12,8 @@ from tests.conftest import UserFactory
 from tests.factories import COORDINATOR_ID, school
 
 
-async def count(db: Database, table: str) -> int:
-    row = await db.fetchone(f"SELECT COUNT(*) FROM {table}")
+async def count(db: Database, table: str, where: str = "true") -> int:
+    row = await db.fetchone(f"SELECT COUNT(*) FROM {table} WHERE {where}")
     return row[0]
 
 
@@ -187,3 +187,32 @@ async def test_forged_withdraw_of_someone_else_changes_nothing(
     await mallory.click_data(f"wd:yes:{participant.id}", 1)
     assert "out of date" in mallory.alerts[-1]
     assert await repos.participants.get(participant.id) is not None
+
+
+async def test_parent_withdrawal_forgets_the_childs_conversation(
+    make_user: UserFactory, repos: Repositories, db: Database
+) -> None:
+    """A parent withdraws consent while the child is halfway through the questionnaire: the child's data and
+    what the bot kept of their conversation (the questionnaire's place) are gone; the child is told."""
+    s = await school(repos)
+    kid = make_user(621, "Dasha", "en")
+    mum = make_user(622, "Irina", "en")
+    await kid.send(f"/start {s.mentee_token}")
+    await kid.click("I agree, I am under 18")
+    await kid.send("Dasha Orlova")
+    token = kid.last_message.url_buttons[0][1].split("start=")[1]
+    await mum.send(f"/start {token}")
+    await mum.click("I confirm")
+    await kid.click("Start the questionnaire")
+    assert kid.last_text.startswith("1 / ")
+    assert await count(db, "fsm", "key LIKE 'fsm:621:621:%'") == 1
+
+    await mum.send("/mydata")
+    await mum.click("Withdraw")
+    await mum.click("Yes, delete")
+    assert "Consent withdrawn" in mum.last_text
+    assert "withdrew consent" in kid.last_text
+    assert await repos.participants.find(s.programme.id, 621) is None
+    assert await count(db, "fsm", "key LIKE 'fsm:621:621:%'") == 0
+    await kid.send("My answer")
+    assert "didn't expect a message" in kid.last_text
