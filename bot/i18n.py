@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.utils.i18n.context import get_i18n
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -54,3 +55,8 @@ class UserLocaleMiddleware(I18nMiddleware):
         if user is None:
             return self.i18n.default_locale
         return user.language(self.i18n.default_locale)
+
+
+def current_locale() -> str:
+    """The language of the person being answered (or written to, inside `i18n.use_locale`)."""
+    return get_i18n().current_locale

@@ -12,11 +12,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import get_day_names
 
 from bot.callbacks import DigestCb
 from bot.config import Settings
+from bot.i18n import current_locale
 from bot.outbox import Outbox
 from handlers.access import coordinators_only_text, programme_for_button, refuse, show_in_place
 from handlers.approval import send_documents
@@ -30,7 +30,7 @@ _PERIOD = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def _weekday(day: int) -> str:
-    return str(get_day_names("wide", locale=get_i18n().current_locale)[day])
+    return str(get_day_names("wide", locale=current_locale())[day])
 
 
 def _schedule_text(setting: DigestSetting) -> str:
@@ -59,7 +59,7 @@ def _screen(setting: DigestSetting, timezone: str) -> tuple[str, InlineKeyboardM
     labels = {"daily": _("Daily"), "weekly": _("Weekly"), "off": _("Off")}
     rows = [[button(labels[f], "freq", f, setting.frequency == f) for f in FREQUENCIES]]
     if setting.frequency == "weekly":
-        names = get_day_names("abbreviated", locale=get_i18n().current_locale)
+        names = get_day_names("abbreviated", locale=current_locale())
         rows.append([button(str(names[d]), "day", d, setting.weekday == d) for d in range(7)])
     if setting.frequency != "off":
         hours = [button(f"{h:02d}:00", "hour", h, setting.hour == h) for h in HOURS]

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date
 
 from bot.callbacks import BasesCb, DigestCb, ProgrammeCb
 from bot.clock import Clock
+from bot.i18n import current_locale
 from handlers.notices import queued_in_language, with_users_read
 from handlers.sweeps import state_of
 from storage.models import Meeting, Organisation, OutboxMessage, Programme, Role
@@ -182,7 +182,7 @@ def _lines(figures: dict[str, int], locale: str) -> list[str]:
 
 def digest_text(digest: Digest) -> str:
     """The digest in the current language: a block per programme; by school with totals for several."""
-    locale = get_i18n().current_locale
+    locale = current_locale()
     day = format_date(digest.day, format="long", locale=locale)
     parts = [_("Digest for {date}: what changed since the last one and what is stuck.").format(date=day)]
     several = len(digest.schools) > 1

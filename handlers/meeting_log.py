@@ -1,12 +1,13 @@
-"""The mentor logs a meeting right after it; the mentees rate it; after the organisational meeting each side
-says privately whether the pair fits.
+"""The mentor logs a meeting right after it.
 
 Logging starts from the log prompt's Held / Not held buttons (`MeetingCb` "log_held" / "log_not_held", only
 the pair's mentor, only the meeting's current version). The draft lives in FSM data (kept in the database,
 so a restart loses nothing): held → duration → what was done → a note → the goals (planning meeting) → a
 review with the progress on the goals (regular and final meetings) → Save; not held → the reason → saved.
-`repos.meetings.log` writes the log and its follow-ups (feedback requests, the fit check) in one
-transaction; a second Save finds the meeting logged and changes nothing.
+`repos.meetings.log` writes the log and its follow-ups (composed by `handlers.meeting_feedback`: feedback
+requests, the fit check) in one transaction; a second Save finds the meeting logged and changes nothing.
+After saving, the mentor reads the next step. `router()` is the entry point for logging, feedback and the
+fit check.
 """
 
 from __future__ import annotations
@@ -18,29 +19,29 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import MeetingCb
 from bot.clock import Clock
+from bot.i18n import current_locale
 from bot.labels import (
     ACTIVITIES,
     NOT_HELD_REASONS,
     activity_label,
     goal_status_label,
     not_held_label,
-    role_label,
     step_label,
 )
 from bot.outbox import Outbox
 from bot.states import MeetingLogging
 from dialogs.meeting_plan import Done, next_step
+from handlers import meeting_feedback
 from handlers.access import refuse, show_in_place
-from handlers.meeting_notices import audience, when_text
-from handlers.notices import queued_in_language
-from handlers.questionnaire_screen import close_keyboard
-from storage.models import Meeting, MeetingStatus, OutboxMessage, Pair, Participant
+from handlers.meeting_access import button, member, not_command
+from handlers.meeting_feedback import follow_ups
+from handlers.meeting_notices import when_text
+from storage.models import Meeting, MeetingStatus, Pair
 from storage.repos import Repositories
-from storage.repos.meetings import FIT_ANSWERS, GOAL_STATUSES, StaleMeeting
+from storage.repos.meetings import GOAL_STATUSES, StaleMeeting
 
 DURATIONS = (30, 45, 60, 90)
 MINUTES_MIN, MINUTES_MAX = 5, 480
@@ -48,9 +49,7 @@ NOTE_LENGTH = 1000
 GOAL_LENGTH = 200
 GOALS_MAX = 5
 REASON_LENGTH = 500
-COMMENT_LENGTH = 1000
-FEEDBACK_KIND, FIT_KIND, REPAIR_KIND = "feedback", "fit_check", "repair_request"
-DRAFT, FEEDBACK = "meeting_log", "meeting_feedback"
+DRAFT = "meeting_log"
 # Which buttons each stage of the draft accepts (Cancel is accepted at every stage).
 STAGE_ACTIONS = {
     "minutes": {"log_min"},
@@ -61,8 +60,6 @@ STAGE_ACTIONS = {
     "reason": {"log_reason"},
 }
 
-not_command = ~F.text.startswith("/")
-
 
 # --- small helpers -------------------------------------------------------------------------------------
 
@@ -71,34 +68,14 @@ def _cb(action: str, draft: dict[str, Any], value: str = "") -> str:
     return MeetingCb(action=action, meeting=draft["meeting"], version=draft["version"], value=value).pack()
 
 
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data)
-
-
 def _cancel_row(draft: dict[str, Any]) -> list[InlineKeyboardButton]:
-    return [_button(_("Cancel"), _cb("log_cancel", draft))]
-
-
-def _locale() -> str:
-    return get_i18n().current_locale
+    return [button(_("Cancel"), _cb("log_cancel", draft))]
 
 
 async def _timezone(repos: Repositories, programme_id: int) -> str:
     programme = await repos.programmes.get(programme_id)
     org = await repos.organisations.get(programme.organisation_id) if programme else None
     return org.timezone if org else "Europe/Moscow"
-
-
-
-
-async def _member(repos: Repositories, pair: Pair, user_id: int, *, mentor: bool) -> Participant | None:
-    """The tapping person as the pair's mentor (mentor=True) or as one of its mentees."""
-    ids = (pair.mentor_id,) if mentor else pair.mentee_ids
-    for participant_id in ids:
-        person = await repos.participants.get(participant_id)
-        if person is not None and person.user_id == user_id:
-            return person
-    return None
 
 
 def _stale_meeting_text(meeting: Meeting) -> str:
@@ -119,7 +96,7 @@ async def _meeting_to_log(
     if meeting is None or pair is None:
         await refuse(call, _("This meeting no longer exists."))
         return None
-    if await _member(repos, pair, call.from_user.id, mentor=True) is None:
+    if await member(repos, pair, call.from_user.id, mentor=True) is None:
         await refuse(call, _("Only the mentor of this pair logs its meetings."))
         return None
     if meeting.status is not MeetingStatus.SCHEDULED:
@@ -159,7 +136,7 @@ async def on_log_start(
 async def _title_line(repos: Repositories, meeting: Meeting) -> str:
     tz = await _timezone(repos, meeting.programme_id)
     return _("Log of the {step} ({when})").format(step=step_label(meeting.step),
-                                                  when=when_text(meeting.starts_at, tz, _locale()))
+                                                  when=when_text(meeting.starts_at, tz, current_locale()))
 
 
 async def _draft_for(
@@ -193,15 +170,15 @@ async def _advance(state: FSMContext, draft: dict[str, Any], stage: str) -> None
 
 def _duration_screen(draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     text = _("How long did the meeting last? Tap a button or send the number of minutes ({low} to {high}).")
-    row = [_button(_("{minutes} min").format(minutes=m), _cb("log_min", draft, str(m))) for m in DURATIONS]
+    row = [button(_("{minutes} min").format(minutes=m), _cb("log_min", draft, str(m))) for m in DURATIONS]
     return (text.format(low=MINUTES_MIN, high=MINUTES_MAX),
             InlineKeyboardMarkup(inline_keyboard=[row, _cancel_row(draft)]))
 
 
 def _activities_screen(draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[_button(("☑ " if a in draft["activities"] else "☐ ") + activity_label(a),
+    rows = [[button(("☑ " if a in draft["activities"] else "☐ ") + activity_label(a),
                      _cb("log_act", draft, a))] for a in ACTIVITIES]
-    rows.append([_button(_("Done"), _cb("log_actdone", draft))])
+    rows.append([button(_("Done"), _cb("log_actdone", draft))])
     rows.append(_cancel_row(draft))
     return (_("What was done at the meeting? Pick everything that fits, then tap Done."),
             InlineKeyboardMarkup(inline_keyboard=rows))
@@ -210,7 +187,7 @@ def _activities_screen(draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup
 def _note_screen(draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
     return (_("Write a short note about the meeting (up to {limit} characters), or tap Skip.").format(
         limit=NOTE_LENGTH),
-        InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), _cb("log_skipnote", draft))],
+        InlineKeyboardMarkup(inline_keyboard=[[button(_("Skip"), _cb("log_skipnote", draft))],
                                               _cancel_row(draft)]))
 
 
@@ -240,11 +217,11 @@ async def _review_screen(
         for n, (goal_id, text, _status) in enumerate(goals, 1):
             chosen = draft["progress"][str(goal_id)]
             marks.append(f"{n}. {text} — {goal_status_label(chosen)}")
-            rows.append([_button(("✅ " if status == chosen else "") + f"{n}: {goal_status_label(status)}",
+            rows.append([button(("✅ " if status == chosen else "") + f"{n}: {goal_status_label(status)}",
                                  _cb("log_gp", draft, f"{goal_id}.{i}"))
                          for i, status in enumerate(GOAL_STATUSES)])
         lines.append(_("Progress on the goals (tap to change):") + "\n" + "\n".join(marks))
-    rows.append([_button(_("Save"), _cb("log_save", draft))])
+    rows.append([button(_("Save"), _cb("log_save", draft))])
     rows.append(_cancel_row(draft))
     return "\n\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -415,7 +392,7 @@ async def on_goal_progress(
 
 
 def _reason_screen(draft: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    rows = [[_button(not_held_label(r), _cb("log_reason", draft, r))] for r in NOT_HELD_REASONS]
+    rows = [[button(not_held_label(r), _cb("log_reason", draft, r))] for r in NOT_HELD_REASONS]
     rows.append(_cancel_row(draft))
     return _("Why was the meeting not held?"), InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -533,178 +510,9 @@ async def next_step_text(repos: Repositories, meeting: Meeting) -> tuple[str, In
         return _("The final meeting is logged: the programme is complete for your pair. Thank you!"), None
     text = (_("Next: the {step}. Schedule it when you have agreed on a time.") if meeting.status is
             MeetingStatus.HELD else _("Schedule the {step} again when you have agreed on a time."))
-    button = _button(_("Schedule the {step}").format(step=step_label(step)),
-                     MeetingCb(action="schedule", pair=meeting.pair_id).pack())
-    return text.format(step=step_label(step)), InlineKeyboardMarkup(inline_keyboard=[[button]])
-
-
-async def follow_ups(repos: Repositories, i18n: I18n, meeting: Meeting) -> list[OutboxMessage]:
-    """What a logged meeting sends: a held one asks each mentee for feedback; after the organisational
-    meeting, the fit check goes to the mentor and each mentee privately."""
-    if meeting.status is not MeetingStatus.HELD or meeting.pair_id is None:
-        return []
-    people = await audience(repos, meeting)
-    out = [await _feedback_request(repos, i18n, meeting, people.programme.title, people.timezone, mentee)
-           for mentee in people.mentees]
-    if meeting.step == "organisational":
-        out += [await _fit_question(repos, i18n, meeting.pair_id, people.programme.title, person)
-                for person in (*people.mentors, *people.mentees)]
-    return out
-
-
-async def _feedback_request(
-    repos: Repositories, i18n: I18n, meeting: Meeting, title: str, tz: str, mentee: Participant
-) -> OutboxMessage:
-    def text() -> str:
-        return _("How useful was the {step} of «{programme}» ({when}) for you? Rate it from 1 to 5. Only the "
-                 "coordinator sees your answer.").format(
-            step=step_label(meeting.step), programme=title, when=when_text(meeting.starts_at, tz, _locale()))
-
-    def markup() -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[[
-            _button(str(n), MeetingCb(action="fb", meeting=meeting.id, value=str(n)).pack())
-            for n in range(1, 6)]])
-
-    return await queued_in_language(repos, i18n, mentee.user_id, text, kind=FEEDBACK_KIND, ref=meeting.id,
-                                    dedupe=f"fb:{meeting.id}:{mentee.id}", markup=markup)
-
-
-def _fit_labels() -> dict[str, str]:
-    return {"good": _("Good fit"), "unsure": _("Not sure yet"), "bad": _("Not a good fit")}
-
-
-async def _fit_question(
-    repos: Repositories, i18n: I18n, pair_id: int, title: str, person: Participant
-) -> OutboxMessage:
-    def text() -> str:
-        return _("After your organisational meeting in «{programme}»: does your pair fit? Your answer is "
-                 "private: only the coordinator sees it.").format(programme=title)
-
-    def markup() -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[
-            [_button(label, MeetingCb(action="fit", pair=pair_id, value=answer).pack())]
-            for answer, label in _fit_labels().items()])
-
-    return await queued_in_language(repos, i18n, person.user_id, text, kind=FIT_KIND, ref=pair_id,
-                                    dedupe=f"fit:{pair_id}:{person.id}", markup=markup)
-
-
-# --- feedback ------------------------------------------------------------------------------------------
-
-
-async def on_feedback(
-    call: CallbackQuery, callback_data: MeetingCb, bot: Bot, state: FSMContext, repos: Repositories
-) -> None:
-    """A mentee's rating 1–5, once; then the optional comment."""
-    meeting = await repos.meetings.get(callback_data.meeting)
-    pair = await repos.pairs.get(meeting.pair_id) if meeting and meeting.pair_id is not None else None
-    if meeting is None or pair is None or meeting.status is not MeetingStatus.HELD \
-            or callback_data.value not in {"1", "2", "3", "4", "5"}:
-        await refuse(call, _("This meeting cannot be rated."))
-        return
-    mentee = await _member(repos, pair, call.from_user.id, mentor=False)
-    if mentee is None:
-        await refuse(call, _("Only the mentees of this pair rate its meetings."))
-        return
-    if not await repos.meetings.add_feedback(meeting.id, mentee.id, int(callback_data.value)):
-        await refuse(call, _("You have already rated this meeting."))
-        return
-    await call.answer()
-    await close_keyboard(call.message if isinstance(call.message, Message) else None,
-                         f"{callback_data.value}/5")
-    await state.set_state(MeetingLogging.comment)
-    await state.set_data({FEEDBACK: {"meeting": meeting.id, "participant": mentee.id}})
-    skip = MeetingCb(action="fb_skip", meeting=meeting.id).pack()
-    await bot.send_message(
-        call.from_user.id,
-        _("Thank you, your rating is saved. Add a comment if you like (up to {limit} characters), or tap "
-          "Skip.").format(limit=COMMENT_LENGTH),
-        reply_markup=InlineKeyboardMarkup(inline_keyboard=[[_button(_("Skip"), skip)]]))
-
-
-async def on_feedback_skip(call: CallbackQuery, callback_data: MeetingCb, state: FSMContext) -> None:
-    """No comment."""
-    pending = (await state.get_data()).get(FEEDBACK)
-    if pending and pending["meeting"] == callback_data.meeting:
-        await state.clear()
-    await call.answer()
-    await close_keyboard(call.message if isinstance(call.message, Message) else None, _("Skip"))
-
-
-async def on_comment_typed(message: Message, state: FSMContext, repos: Repositories) -> None:
-    """The comment on a rating."""
-    pending = (await state.get_data()).get(FEEDBACK)
-    if pending is None:
-        await state.clear()
-        await message.answer(_("This step is over. /start — main menu."))
-        return
-    text = (message.text or "").strip()
-    if not text or len(text) > COMMENT_LENGTH:
-        await message.answer(_("Send the comment as a text message of up to {limit} characters, or tap "
-                               "Skip.").format(limit=COMMENT_LENGTH))
-        return
-    saved = await repos.meetings.comment_feedback(pending["meeting"], pending["participant"], text)
-    await state.clear()
-    await message.answer(_("Thank you, your comment is saved. Only the coordinator sees it.") if saved
-                         else _("You have already commented on this meeting."))
-
-
-# --- the fit check -------------------------------------------------------------------------------------
-
-
-async def on_fit(
-    call: CallbackQuery, callback_data: MeetingCb, bot: Bot, repos: Repositories, i18n: I18n, outbox: Outbox
-) -> None:
-    """A side's private answer whether the pair fits; "not a good fit" goes to the coordinators."""
-    pair = await repos.pairs.get(callback_data.pair)
-    if pair is None or callback_data.value not in FIT_ANSWERS or not await _organisational_held(repos, pair):
-        await refuse(call, _("This question is no longer open."))
-        return
-    person = (await _member(repos, pair, call.from_user.id, mentor=True)
-              or await _member(repos, pair, call.from_user.id, mentor=False))
-    if person is None:
-        await refuse(call, _("This question is not for you."))
-        return
-    answer = callback_data.value
-    messages = await repair_request(repos, i18n, pair, person) if answer == "bad" else []
-    if not await repos.meetings.answer_fit(pair.id, person.id, answer, messages):
-        await refuse(call, _("You have already answered this question."))
-        return
-    outbox.wake()
-    await call.answer()
-    await close_keyboard(call.message if isinstance(call.message, Message) else None, _fit_labels()[answer])
-    reply = (_("Thank you. The coordinator will get in touch with you about your pair. Nobody else sees "
-               "your answer.") if answer == "bad"
-             else _("Thank you! Nobody but the coordinator sees your answer."))
-    await bot.send_message(call.from_user.id, reply)
-
-
-async def _organisational_held(repos: Repositories, pair: Pair) -> bool:
-    return any(m.step == "organisational" and m.status is MeetingStatus.HELD
-               for m in await repos.meetings.of_pair(pair.id))
-
-
-async def repair_request(
-    repos: Repositories, i18n: I18n, pair: Pair, person: Participant
-) -> list[OutboxMessage]:
-    """The re-pair request to the programme's coordinators, each in their language."""
-    programme = await repos.programmes.get(pair.programme_id)
-    if programme is None:
-        return []
-    mentor = await repos.participants.get(pair.mentor_id)
-    mentees = [m for i in pair.mentee_ids if (m := await repos.participants.get(i)) is not None]
-    out = []
-    for coordinator in await repos.organisations.coordinators(programme.organisation_id):
-        def text() -> str:
-            return _("Re-pair request in «{programme}»: {name} ({role}) says the pair of {mentor} with "
-                     "{mentees} is not a good fit after their organisational meeting.").format(
-                programme=programme.title, name=person.full_name, role=role_label(person.role),
-                mentor=mentor.full_name if mentor else "—", mentees=", ".join(m.full_name for m in mentees))
-
-        out.append(await queued_in_language(
-            repos, i18n, coordinator.user_id, text, kind=REPAIR_KIND, ref=pair.id,
-            dedupe=f"repair:{pair.id}:{person.id}:{coordinator.user_id}"))
-    return out
+    schedule = button(_("Schedule the {step}").format(step=step_label(step)),
+                      MeetingCb(action="schedule", pair=meeting.pair_id).pack())
+    return text.format(step=step_label(step)), InlineKeyboardMarkup(inline_keyboard=[[schedule]])
 
 
 # --- typed messages where buttons are expected ---------------------------------------------------------
@@ -716,7 +524,8 @@ async def on_buttons_expected(message: Message) -> None:
 
 
 def router() -> Router:
-    """Logging, feedback and the fit check."""
+    """Logging, then feedback and the fit check (`handlers.meeting_feedback`), then the reply to a typed
+    message where the log waits for a tap: tried in this order."""
     r = Router(name="meeting_log")
     r.callback_query.register(on_log_start, MeetingCb.filter(F.action.in_({"log_held", "log_not_held"})))
     r.callback_query.register(on_minutes_button, MeetingCb.filter(F.action == "log_min"))
@@ -727,13 +536,12 @@ def router() -> Router:
     r.callback_query.register(on_reason, MeetingCb.filter(F.action == "log_reason"))
     r.callback_query.register(on_save, MeetingCb.filter(F.action == "log_save"))
     r.callback_query.register(on_cancel, MeetingCb.filter(F.action == "log_cancel"))
-    r.callback_query.register(on_feedback, MeetingCb.filter(F.action == "fb"))
-    r.callback_query.register(on_feedback_skip, MeetingCb.filter(F.action == "fb_skip"))
-    r.callback_query.register(on_fit, MeetingCb.filter(F.action == "fit"))
     r.message.register(on_minutes_typed, MeetingLogging.minutes, not_command)
     r.message.register(on_note_typed, MeetingLogging.note, not_command)
     r.message.register(on_goals_typed, MeetingLogging.goals, not_command)
     r.message.register(on_reason_typed, MeetingLogging.reason, not_command)
-    r.message.register(on_comment_typed, MeetingLogging.comment, not_command)
-    r.message.register(on_buttons_expected, MeetingLogging.buttons, not_command)
+    r.include_router(meeting_feedback.router())
+    waiting = Router(name="meeting_log-buttons")  # a router's own handlers come before its included ones
+    waiting.message.register(on_buttons_expected, MeetingLogging.buttons, not_command)
+    r.include_router(waiting)
     return r

@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_datetime
 from icalendar import Calendar, Event
 
 from bot.callbacks import MeetingCb
 from bot.clock import Clock
+from bot.i18n import current_locale
 from bot.labels import step_label
 from dialogs.meeting_plan import MeetingSettings, log_prompt_time, reminder_times
 from handlers.notices import language_of, queued_in_language
@@ -92,8 +92,6 @@ def ics_file(meeting: Meeting, programme: Programme, summary: str) -> bytes:
     return calendar.to_ical()
 
 
-def _locale() -> str:
-    return get_i18n().current_locale
 
 
 def _move_button(meeting: Meeting) -> InlineKeyboardMarkup:
@@ -114,7 +112,7 @@ async def compose_scheduled(
         text = (_("The {step} of «{programme}» is moved: {when}, {place}.") if moved
                 else _("The {step} of «{programme}» is scheduled: {when}, {place}."))
         return text.format(step=step_label(meeting.step), programme=programme.title,
-                           when=when_text(meeting.starts_at, tz, _locale()), place=meeting.place)
+                           when=when_text(meeting.starts_at, tz, current_locale()), place=meeting.place)
 
     told = [m.user_id for m in people.mentees] + list(people.parents)
     if meeting.pair_id is None:
@@ -149,7 +147,7 @@ async def _reminders(
                         else _("in {minutes} min").format(minutes=minutes))
                 return _("Reminder: the {step} of «{programme}» is {soon}: {when}, {place}.").format(
                     step=step_label(meeting.step), programme=people.programme.title, soon=soon,
-                    when=when_text(meeting.starts_at, tz, _locale()), place=meeting.place)
+                    when=when_text(meeting.starts_at, tz, current_locale()), place=meeting.place)
 
             message = await queued_in_language(
                 repos, i18n, user_id, text, kind=REMINDER, ref=meeting.id,
@@ -182,7 +180,7 @@ async def _log_prompt(
             repos, i18n, mentor.user_id,
             lambda: _("How did the {step} of «{programme}» ({when}) go?").format(
                 step=step_label(meeting.step), programme=people.programme.title,
-                when=when_text(meeting.starts_at, people.timezone, _locale())),
+                when=when_text(meeting.starts_at, people.timezone, current_locale())),
             kind=LOG_PROMPT, ref=meeting.id, dedupe=f"log:{meeting.id}:v{meeting.version}",
             markup=lambda: log_buttons(meeting),
         )
@@ -201,7 +199,7 @@ async def compose_cancelled(repos: Repositories, i18n: I18n, meeting: Meeting) -
             repos, i18n, user_id,
             lambda: _("The {step} of «{programme}» on {when} is cancelled.").format(
                 step=step_label(meeting.step), programme=people.programme.title,
-                when=when_text(meeting.starts_at, people.timezone, _locale())),
+                when=when_text(meeting.starts_at, people.timezone, current_locale())),
             kind=NOTICE, ref=meeting.id, dedupe=f"meeting-cancelled:{meeting.id}:{user_id}",
         )
         for user_id in told

@@ -13,11 +13,11 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_datetime
 
 from bot.callbacks import MeetingCb
 from bot.clock import Clock
+from bot.i18n import current_locale
 from bot.labels import form_label, goal_status_label, not_held_label, step_label
 from dialogs.meeting_plan import Done, next_step
 from handlers.meeting_notices import when_text
@@ -28,8 +28,6 @@ HISTORY_SHOWN = 10
 Card = tuple[str, InlineKeyboardMarkup | None]
 
 
-def _locale() -> str:
-    return get_i18n().current_locale
 
 
 async def _timezone(repos: Repositories, programme: Programme) -> str:
@@ -48,11 +46,12 @@ async def goals_text(repos: Repositories, pair_id: int) -> str:
 
 def _meeting_line(meeting: Meeting, tz: str) -> str:
     return _("Next meeting: the {step}, {when}, {place}.").format(
-        step=step_label(meeting.step), when=when_text(meeting.starts_at, tz, _locale()), place=meeting.place)
+        step=step_label(meeting.step), when=when_text(meeting.starts_at, tz, current_locale()),
+        place=meeting.place)
 
 
 def _history_line(meeting: Meeting, tz: str) -> str:
-    day = format_datetime(meeting.starts_at, "d MMMM", tzinfo=ZoneInfo(tz), locale=_locale())
+    day = format_datetime(meeting.starts_at, "d MMMM", tzinfo=ZoneInfo(tz), locale=current_locale())
     if meeting.status is MeetingStatus.HELD:
         outcome = _("held, {minutes} min").format(minutes=meeting.held_minutes or meeting.minutes)
     elif meeting.status is MeetingStatus.NOT_HELD:
@@ -78,7 +77,8 @@ async def _group_finals_text(repos: Repositories, programme: Programme, tz: str)
     if not finals:
         return None
     return "\n".join(_("The {step}: {when}, {place}.").format(
-        step=step_label(m.step), when=when_text(m.starts_at, tz, _locale()), place=m.place) for m in finals)
+        step=step_label(m.step), when=when_text(m.starts_at, tz, current_locale()), place=m.place)
+        for m in finals)
 
 
 async def _due_step(repos: Repositories, programme: Programme, meetings: list[Meeting]) -> str | None:
@@ -101,7 +101,7 @@ async def _next_part(
         if scheduled.starts_at > clock.now():
             return _meeting_line(scheduled, tz), []
         text = _("Not logged yet: the {step}, {when}.").format(
-            step=step_label(scheduled.step), when=when_text(scheduled.starts_at, tz, _locale()))
+            step=step_label(scheduled.step), when=when_text(scheduled.starts_at, tz, current_locale()))
         return text, [[
             _button(_("Held"), MeetingCb(action="log_held", meeting=scheduled.id, version=scheduled.version)),
             _button(_("Not held"), MeetingCb(action="log_not_held", meeting=scheduled.id,

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import OpenQuestionnaireCb, QuestionCb
+from bot.i18n import current_locale
 from bot.states import Answering
 from dialogs import render
 from dialogs.runner import (
@@ -35,7 +36,6 @@ from handlers.notices import notify_coordinators, submitted_text
 from handlers.preferences import offer_after_submit
 from handlers.questionnaire_screen import (
     close_keyboard,
-    current_locale,
     open_questionnaire,
     registry_get,
     show,

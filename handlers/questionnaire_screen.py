@@ -10,8 +10,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 
+from bot.i18n import current_locale
 from dialogs import render
 from dialogs.runner import neighbour, position
 from dialogs.schema import Questionnaire, Registry
@@ -102,9 +102,6 @@ async def show(
     )
 
 
-def current_locale() -> str:
-    """The language of the person being answered."""
-    return get_i18n().current_locale
 
 
 async def close_keyboard(message: Message | None, note: str | None = None) -> None:

@@ -1,11 +1,16 @@
-"""Scheduling meetings from a phone: a mentor schedules the pair's next step, moves or cancels it; a mentee
-asks to move it; a coordinator schedules the group final meeting of all pairs.
+"""Scheduling meetings from a phone, the draft flow: a mentor schedules the pair's next step or moves a
+scheduled meeting; a coordinator schedules the group final meeting of all pairs (its screen lives here too: it
+is one more way into the same draft). The screens, the draft's buttons, typed answers and saving.
 
 The draft (day, time, duration, place) lives in FSM data, so it survives restarts; every button of a draft
 carries its token, so a calendar or summary of an earlier draft is out of date. Access is checked again when
 the draft is saved: only the pair's mentor (or, for the group final, the programme's coordinator) saves it.
 The meeting and every message it sends (notices, .ics, reminders, the log prompt) are written in one
 transaction by `repos.meetings`, before the bot says "saved".
+
+`router()` is the one entry point of the meeting handlers: it includes `handlers.meeting_cancel` (cancelling a
+meeting) and `handlers.move_requests` (a mentee asks to move it); who may change a meeting, and what these
+modules share, is in `handlers.meeting_access`.
 """
 
 from __future__ import annotations
@@ -28,16 +33,17 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date
 
 from bot.callbacks import MeetingCb, ProgrammeCb
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import current_locale
 from bot.labels import step_label
 from bot.outbox import Outbox
-from bot.states import MoveAsking, Scheduling
+from bot.states import Scheduling
 from dialogs.meeting_plan import GROUP_FINAL, Done, local_moment, next_step
+from handlers import meeting_cancel, move_requests
 from handlers.access import (
     managed_programme,
     programme_for_button,
@@ -46,8 +52,16 @@ from handlers.access import (
     show_in_place,
 )
 from handlers.calendar_kb import Bounds, calendar_markup, parse_day, parse_month
-from handlers.meeting_notices import compose_cancelled, compose_scheduled, ics_file, when_text
-from handlers.notices import queued_in_language
+from handlers.meeting_access import (
+    button,
+    changeable,
+    led_pair,
+    may_change,
+    meeting_markup,
+    not_yours_text,
+    timezone,
+)
+from handlers.meeting_notices import compose_scheduled, ics_file, when_text
 from storage.models import Meeting, MeetingStatus, OutboxMessage, Pair, Participant, Programme
 from storage.repos import Repositories
 from storage.repos.meetings import StaleMeeting
@@ -56,8 +70,6 @@ SLOTS = ("15:00", "15:30", "16:00", "16:30", "17:00")
 DURATIONS = (30, 45, 60, 90)
 PLACE_MAX = 200
 ROOM_MAX = 100
-REQUEST_MAX = 500
-MOVE_REQUEST_KIND = "move_request"
 TIME_RE = re.compile(r"^(\d{1,2})(?:\s*[:.\-hч ]?\s*(\d{2}))?$", re.IGNORECASE)
 LINK_RE = re.compile(r"^(https?://)?[\w-]+(\.[\w-]+)+(:\d+)?(/\S*)?$", re.IGNORECASE)
 
@@ -65,50 +77,8 @@ Screen = tuple[str, InlineKeyboardMarkup]
 Draft = dict[str, Any]
 
 
-def _locale() -> str:
-    return get_i18n().current_locale
-
-
-def _button(text: str, cb: MeetingCb | ProgrammeCb) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())
-
-
 def _stale_text() -> str:
     return _("This button is out of date: the scheduling it belongs to was finished or stopped.")
-
-
-def _changed_text() -> str:
-    return _("This meeting has changed since this message (it was moved, cancelled or logged). "
-             "Use the newest message about it.")
-
-
-def _not_yours_text() -> str:
-    return _("Only the pair's mentor can schedule, move or cancel its meetings.")
-
-
-# ----------------------------------------------------------------- who may do what
-
-
-async def _timezone(repos: Repositories, programme: Programme) -> str:
-    org = await repos.organisations.get(programme.organisation_id)
-    return org.timezone if org else "Europe/Moscow"
-
-
-async def _led_pair(repos: Repositories, user_id: int, pair_id: int) -> tuple[Pair, Participant] | None:
-    """The active pair and its mentor, if the person is that mentor."""
-    pair = await repos.pairs.get(pair_id)
-    mentor = await repos.participants.get(pair.mentor_id) if pair else None
-    if pair is None or mentor is None or mentor.user_id != user_id:
-        return None
-    active = await repos.pairs.of_participant(mentor.id)
-    return (pair, mentor) if active is not None and active.id == pair.id else None
-
-
-async def _may_change(user_id: int, meeting: Meeting, settings: Settings, repos: Repositories) -> bool:
-    """The pair's mentor changes its meetings; a coordinator of the programme changes the group final."""
-    if meeting.pair_id is None:
-        return await managed_programme(user_id, meeting.programme_id, settings, repos) is not None
-    return await _led_pair(repos, user_id, meeting.pair_id) is not None
 
 
 async def _names(repos: Repositories, pair: Pair) -> str:
@@ -125,22 +95,22 @@ def _cb(draft: Draft, action: str, payload: str = "") -> MeetingCb:
 
 
 def _cancel_row(draft: Draft) -> list[InlineKeyboardButton]:
-    return [_button(_("Cancel"), _cb(draft, "sch_drop"))]
+    return [button(_("Cancel"), _cb(draft, "sch_drop"))]
 
 
 async def _bounds(repos: Repositories, clock: Clock, programme: Programme) -> tuple[Bounds, str]:
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     settings = await repos.meetings.settings(programme.id)
     today = clock.now().astimezone(ZoneInfo(tz)).date()
     return Bounds(today, programme.start_date, programme.end_date, settings.holidays), tz
 
 
 def _day_text(draft: Draft) -> str:
-    return format_date(date.fromisoformat(draft["day"]), "EEEE d MMMM", locale=_locale())
+    return format_date(date.fromisoformat(draft["day"]), "EEEE d MMMM", locale=current_locale())
 
 
 def _date_screen(draft: Draft, bounds: Bounds, month: date | None = None) -> Screen:
-    locale = _locale()
+    locale = current_locale()
     markup = calendar_markup(
         month or bounds.first_month(), bounds, locale,
         day_cb=lambda day: _cb(draft, "cal_day", day.strftime("%Y%m%d")).pack(),
@@ -156,17 +126,17 @@ def _date_screen(draft: Draft, bounds: Bounds, month: date | None = None) -> Scr
 def _time_screen(draft: Draft, slots: list[str]) -> Screen:
     text = _("{heading}\nDay: {day}\n\nChoose the time or type it, e.g. 15:30 (the organisation's local "
              "time):").format(heading=draft["heading"], day=_day_text(draft))
-    rows = [[_button(s, _cb(draft, "sch_time", s.replace(":", ""))) for s in slots[i:i + 3]]
+    rows = [[button(s, _cb(draft, "sch_time", s.replace(":", ""))) for s in slots[i:i + 3]]
             for i in range(0, len(slots), 3)]
-    rows.append([_button(_("Other time"), _cb(draft, "sch_other")),
-                 _button(_("Another day"), _cb(draft, "sch_change"))])
+    rows.append([button(_("Other time"), _cb(draft, "sch_other")),
+                 button(_("Another day"), _cb(draft, "sch_change"))])
     return text, InlineKeyboardMarkup(inline_keyboard=[*rows, _cancel_row(draft)])
 
 
 def _minutes_screen(draft: Draft) -> Screen:
     text = _("{heading}\nDay: {day}, {time}\n\nHow long will it take?").format(
         heading=draft["heading"], day=_day_text(draft), time=draft["time"])
-    row = [_button(_("{minutes} min").format(minutes=m), _cb(draft, "sch_min", str(m))) for m in DURATIONS]
+    row = [button(_("{minutes} min").format(minutes=m), _cb(draft, "sch_min", str(m))) for m in DURATIONS]
     return text, InlineKeyboardMarkup(inline_keyboard=[row, _cancel_row(draft)])
 
 
@@ -175,7 +145,7 @@ def _place_screen(draft: Draft) -> Screen:
              "characters):").format(heading=draft["heading"], day=_day_text(draft), time=draft["time"],
                                     minutes=draft["minutes"], max=PLACE_MAX)
     return text, InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("At school"), _cb(draft, "sch_school")), _button(_("Online"), _cb(draft, "sch_online"))],
+        [button(_("At school"), _cb(draft, "sch_school")), button(_("Online"), _cb(draft, "sch_online"))],
         _cancel_row(draft),
     ])
 
@@ -183,7 +153,7 @@ def _place_screen(draft: Draft) -> Screen:
 def _room_screen(draft: Draft) -> Screen:
     text = _("Which room? Type it, e.g. «room 12», or tap Skip.")
     return text, InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("Skip"), _cb(draft, "sch_skip"))], _cancel_row(draft)])
+        [button(_("Skip"), _cb(draft, "sch_skip"))], _cancel_row(draft)])
 
 
 def _link_screen(draft: Draft) -> Screen:
@@ -195,11 +165,11 @@ def _summary_screen(draft: Draft, tz: str) -> Screen:
     starts = local_moment(date.fromisoformat(draft["day"]), time.fromisoformat(draft["time"]), tz)
     place = (_("online: {link}") if draft["online"] else "{link}").format(link=draft["place"])
     text = _("{heading}\n\nWhen: {when}\nDuration: {minutes} min\nWhere: {place}\n\nSave it and tell "
-             "everyone?").format(heading=draft["heading"], when=when_text(starts, tz, _locale()),
+             "everyone?").format(heading=draft["heading"], when=when_text(starts, tz, current_locale()),
                                  minutes=draft["minutes"], place=place)
     return text, InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("Confirm"), _cb(draft, "sch_ok"))],
-        [_button(_("Change"), _cb(draft, "sch_change")), _button(_("Cancel"), _cb(draft, "sch_drop"))],
+        [button(_("Confirm"), _cb(draft, "sch_ok"))],
+        [button(_("Change"), _cb(draft, "sch_change")), button(_("Cancel"), _cb(draft, "sch_drop"))],
     ])
 
 
@@ -267,14 +237,6 @@ async def _start(call: CallbackQuery, bot: Bot, state: FSMContext, repos: Reposi
         await bot.send_message(call.from_user.id, screen[0], reply_markup=screen[1])
 
 
-def _meeting_markup(meeting: Meeting) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(inline_keyboard=[[
-        _button(_("Move"), MeetingCb(action="move", meeting=meeting.id, version=meeting.version)),
-        _button(_("Cancel the meeting"),
-                MeetingCb(action="cancel_ask", meeting=meeting.id, version=meeting.version)),
-    ]])
-
-
 async def _pair_to_schedule(call: CallbackQuery, callback_data: MeetingCb,
                             repos: Repositories) -> tuple[Pair, Participant] | None:
     """The pair the button names (or, from the approval message, the mentor's pair of that programme)."""
@@ -283,7 +245,7 @@ async def _pair_to_schedule(call: CallbackQuery, callback_data: MeetingCb,
         mentor = await repos.participants.find(int(callback_data.value), call.from_user.id)
         pair = await repos.pairs.of_participant(mentor.id) if mentor else None
         pair_id = pair.id if pair is not None and pair.mentor_id == mentor.id else 0  # type: ignore[union-attr]
-    return await _led_pair(repos, call.from_user.id, pair_id) if pair_id else None
+    return await led_pair(repos, call.from_user.id, pair_id) if pair_id else None
 
 
 async def on_schedule(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, state: FSMContext,
@@ -291,18 +253,18 @@ async def on_schedule(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, s
     """The mentor's "Schedule the … meeting": the pair's next step, or what is already scheduled."""
     led = await _pair_to_schedule(call, callback_data, repos)
     if led is None:
-        await refuse(call, _not_yours_text())
+        await refuse(call, not_yours_text())
         return
     pair, _mentor = led
     programme = await repos.programmes.get(pair.programme_id)
     assert programme is not None
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     if (scheduled := await repos.meetings.scheduled_of_pair(pair.id)) is not None:
         await call.answer()
         text = _("The {step} is already scheduled: {when}, {place}.").format(
-            step=step_label(scheduled.step), when=when_text(scheduled.starts_at, tz, _locale()),
+            step=step_label(scheduled.step), when=when_text(scheduled.starts_at, tz, current_locale()),
             place=scheduled.place)
-        await bot.send_message(call.from_user.id, text, reply_markup=_meeting_markup(scheduled))
+        await bot.send_message(call.from_user.id, text, reply_markup=meeting_markup(scheduled))
         return
     settings = await repos.meetings.settings(programme.id)
     logged = [m for m in await repos.meetings.of_pair(pair.id)
@@ -317,30 +279,18 @@ async def on_schedule(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, s
         "kind": "pair", "programme": programme.id, "pair": pair.id, "step": step, "heading": heading})
 
 
-async def _changeable(call: CallbackQuery, callback_data: MeetingCb, settings: Settings,
-                      repos: Repositories) -> Meeting | None:
-    """The button's meeting if the person may change it and it is as the button was drawn; else refused."""
-    meeting = await repos.meetings.get(callback_data.meeting)
-    if meeting is None or not await _may_change(call.from_user.id, meeting, settings, repos):
-        await refuse(call, _not_yours_text())
-        return None
-    if meeting.status is not MeetingStatus.SCHEDULED or meeting.version != callback_data.version:
-        await refuse(call, _changed_text())
-        return None
-    return meeting
-
-
 async def on_move(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, state: FSMContext,
                   settings: Settings, repos: Repositories, clock: Clock) -> None:
     """Move a scheduled meeting: the day, time, duration and place again."""
-    meeting = await _changeable(call, callback_data, settings, repos)
+    meeting = await changeable(call, callback_data, settings, repos)
     if meeting is None:
         return
     programme = await repos.programmes.get(meeting.programme_id)
     assert programme is not None
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     heading = _("Moving the {step} (now: {when}, {place}).").format(
-        step=step_label(meeting.step), when=when_text(meeting.starts_at, tz, _locale()), place=meeting.place)
+        step=step_label(meeting.step), when=when_text(meeting.starts_at, tz, current_locale()),
+        place=meeting.place)
     await _start(call, bot, state, repos, clock, {
         "kind": "move", "programme": programme.id, "pair": meeting.pair_id or 0, "meeting": meeting.id,
         "version": meeting.version, "step": meeting.step, "heading": heading})
@@ -423,7 +373,7 @@ async def _set_time(state: FSMContext, repos: Repositories, clock: Clock, at: ti
     programme = await repos.programmes.get(int(draft["programme"]))
     if programme is None or "day" not in draft:
         return _stale_text()
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     if _moment(draft, tz, at.strftime("%H:%M")) <= clock.now():
         return _("This time has already passed. Choose a later time or another day.")
     await _goto(state, Scheduling.minutes, time=at.strftime("%H:%M"))
@@ -571,13 +521,13 @@ async def _save(draft: Draft, user_id: int, starts: datetime, settings: Settings
 
     if kind == "move":
         meeting = await repos.meetings.get(int(draft["meeting"]))
-        if meeting is None or not await _may_change(user_id, meeting, settings, repos):
+        if meeting is None or not await may_change(user_id, meeting, settings, repos):
             return None
         return await repos.meetings.move(meeting.id, int(draft["version"]), starts, minutes, place, online,
                                          compose)
     programme_id = int(draft["programme"])
     if kind == "pair":
-        led = await _led_pair(repos, user_id, int(draft["pair"]))
+        led = await led_pair(repos, user_id, int(draft["pair"]))
         if led is None or led[0].programme_id != programme_id:
             return None
         return await repos.meetings.schedule(programme_id, led[0].id, draft["step"], starts, minutes, place,
@@ -591,7 +541,7 @@ async def _save(draft: Draft, user_id: int, starts: datetime, settings: Settings
 
 
 def _saved_text(meeting: Meeting, tz: str, moved: bool) -> str:
-    when = when_text(meeting.starts_at, tz, _locale())
+    when = when_text(meeting.starts_at, tz, current_locale())
     if meeting.pair_id is None:
         who = _("Every mentor and mentee of the active pairs is told, with a calendar file, and reminded "
                 "before it.")
@@ -614,7 +564,7 @@ async def on_confirm(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, st
     if await state.get_state() != Scheduling.confirm.state or programme is None:
         await refuse(call, _stale_text())
         return
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     starts = _moment(draft, tz)
     if starts <= clock.now():
         await _goto(state, Scheduling.time)
@@ -630,179 +580,40 @@ async def on_confirm(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, st
         return
     await state.clear()
     if meeting is None:
-        await refuse(call, _not_yours_text())
+        await refuse(call, not_yours_text())
         return
     outbox.wake()
     await call.answer()
     await show_in_place(call, bot, _saved_text(meeting, tz, draft["kind"] == "move"),
-                        _meeting_markup(meeting))
+                        meeting_markup(meeting))
     data = ics_file(meeting, programme, f"{step_label(meeting.step)} — {programme.title}")
     await bot.send_document(call.from_user.id, BufferedInputFile(data, filename=f"meeting-{meeting.id}.ics"),
                             caption=_("The meeting for your calendar."))
-
-
-# ----------------------------------------------------------------- cancelling
-
-
-async def on_cancel_ask(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, settings: Settings,
-                        repos: Repositories) -> None:
-    """Ask before a meeting is cancelled."""
-    meeting = await _changeable(call, callback_data, settings, repos)
-    if meeting is None:
-        return
-    programme = await repos.programmes.get(meeting.programme_id)
-    tz = await _timezone(repos, programme) if programme else "Europe/Moscow"
-    text = _("Cancel the {step} on {when}? Everyone it concerns is told; the reminders are not sent.").format(
-        step=step_label(meeting.step), when=when_text(meeting.starts_at, tz, _locale()))
-    yes = MeetingCb(action="cancel_yes", meeting=meeting.id, version=meeting.version)
-    no = MeetingCb(action="cancel_no", meeting=meeting.id, version=meeting.version)
-    await call.answer()
-    await show_in_place(call, bot, text, InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("Yes, cancel it"), yes)], [_button(_("No, keep it"), no)]]))
-
-
-async def on_cancel_no(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, settings: Settings,
-                       repos: Repositories) -> None:
-    """Keep the meeting."""
-    meeting = await _changeable(call, callback_data, settings, repos)
-    if meeting is None:
-        return
-    await call.answer()
-    await show_in_place(call, bot, _("The meeting stays as it is."), _meeting_markup(meeting))
-
-
-async def on_cancel_yes(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, settings: Settings,
-                        repos: Repositories, i18n: I18n, outbox: Outbox) -> None:
-    """Cancel the meeting with its reminders; those concerned are told."""
-    meeting = await _changeable(call, callback_data, settings, repos)
-    if meeting is None:
-        return
-
-    async def compose(m: Meeting) -> list[OutboxMessage]:
-        return await compose_cancelled(repos, i18n, m)
-
-    try:
-        meeting = await repos.meetings.cancel(meeting.id, meeting.version, compose)
-    except StaleMeeting:
-        await refuse(call, _changed_text())
-        return
-    outbox.wake()
-    await call.answer()
-    markup = None
-    if meeting.pair_id is not None:
-        markup = InlineKeyboardMarkup(inline_keyboard=[[_button(
-            _("Schedule it again"), MeetingCb(action="schedule", pair=meeting.pair_id))]])
-    await show_in_place(call, bot, _("Cancelled: the {step}. Everyone it concerns is told.").format(
-        step=step_label(meeting.step)), markup)
-
-
-# ----------------------------------------------------------------- a mentee asks to move
-
-
-async def _mentee_of(repos: Repositories, user_id: int, meeting: Meeting) -> Participant | None:
-    """The person's participation if they are a mentee of the meeting's pair."""
-    pair = await repos.pairs.get(meeting.pair_id) if meeting.pair_id is not None else None
-    mentee = await repos.participants.find(meeting.programme_id, user_id)
-    return mentee if pair is not None and mentee is not None and mentee.id in pair.mentee_ids else None
-
-
-def _open_for_request(meeting: Meeting | None, version: int, clock: Clock) -> bool:
-    return (meeting is not None and meeting.status is MeetingStatus.SCHEDULED and meeting.version == version
-            and meeting.starts_at > clock.now())
-
-
-def _request_prompt() -> str:
-    return _("Write to your mentor why the meeting should be moved and when suits you (one message, up to "
-             "{max} characters).\n/cancel — stop").format(max=REQUEST_MAX)
-
-
-async def on_ask_move(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, state: FSMContext,
-                      repos: Repositories, clock: Clock) -> None:
-    """The mentee's "Ask to move it": the request is typed next."""
-    meeting = await repos.meetings.get(callback_data.meeting)
-    if meeting is None or await _mentee_of(repos, call.from_user.id, meeting) is None:
-        await refuse(call, _("This button is not for you."))
-        return
-    if not _open_for_request(meeting, callback_data.version, clock):
-        await refuse(call, _changed_text())
-        return
-    await state.set_state(MoveAsking.text)
-    await state.set_data({"meeting": meeting.id, "version": meeting.version})
-    await call.answer()
-    await bot.send_message(call.from_user.id, _request_prompt())
-
-
-async def on_request_text(message: Message, state: FSMContext, repos: Repositories, i18n: I18n,
-                          clock: Clock, outbox: Outbox) -> None:
-    """The request: checked, saved with the message to the mentor, then the mentee is told."""
-    data = await state.get_data()
-    meeting = await repos.meetings.get(int(data.get("meeting", 0)))
-    user_id = message.chat.id
-    mentee = await _mentee_of(repos, user_id, meeting) if meeting else None
-    version = int(data.get("version", 0))
-    if meeting is None or mentee is None or not _open_for_request(meeting, version, clock):
-        await state.clear()
-        await message.answer(_changed_text())
-        return
-    if message.text is None or not message.text.strip():
-        await message.answer(_("Please write it as a text message.") + "\n\n" + _request_prompt())
-        return
-    if len(message.text) > REQUEST_MAX:
-        await message.answer(_("The text is {length} characters long; the limit is {max}. Please shorten "
-                               "it.").format(length=len(message.text), max=REQUEST_MAX))
-        return
-    to_mentor = await _request_message(repos, i18n, meeting, mentee, message.text.strip(), message.message_id)
-    await repos.meetings.add_move_request(meeting.id, mentee.id, message.text.strip(), [to_mentor])
-    await state.clear()
-    outbox.wake()
-    await message.answer(_("Sent to your mentor. Until they move it, the meeting stays as it is."))
-
-
-async def _request_message(repos: Repositories, i18n: I18n, meeting: Meeting, mentee: Participant,
-                           text: str, message_id: int) -> OutboxMessage:
-    pair = await repos.pairs.get(meeting.pair_id or 0)
-    mentor = await repos.participants.get(pair.mentor_id) if pair else None
-    programme = await repos.programmes.get(meeting.programme_id)
-    assert mentor is not None and programme is not None
-    tz = await _timezone(repos, programme)
-
-    def body() -> str:
-        return _("{name} asks to move the {step} ({when}):\n«{text}»").format(
-            name=mentee.full_name, step=step_label(meeting.step),
-            when=when_text(meeting.starts_at, tz, _locale()), text=text)
-
-    def markup() -> InlineKeyboardMarkup:
-        return InlineKeyboardMarkup(inline_keyboard=[[_button(
-            _("Move the meeting"), MeetingCb(action="move", meeting=meeting.id, version=meeting.version))]])
-
-    return await queued_in_language(
-        repos, i18n, mentor.user_id, body, kind=MOVE_REQUEST_KIND, ref=meeting.id, markup=markup,
-        dedupe=f"move-req:{meeting.id}:v{meeting.version}:{mentee.id}:{message_id}")
 
 
 # ----------------------------------------------------------------- the group final meeting
 
 
 async def _group_final_screen(repos: Repositories, programme: Programme) -> Screen:
-    tz = await _timezone(repos, programme)
+    tz = await timezone(repos, programme)
     finals = await repos.meetings.group_finals(programme.id)
     pairs = await repos.pairs.active(programme.id)
     rows: list[list[InlineKeyboardButton]] = []
     lines = [_("The group final meeting of all pairs of «{programme}».").format(programme=programme.title)]
     for meeting in finals:
-        when = when_text(meeting.starts_at, tz, _locale())
+        when = when_text(meeting.starts_at, tz, current_locale())
         if meeting.status is MeetingStatus.SCHEDULED:
             lines.append(_("Scheduled: {when}, {place}.").format(when=when, place=meeting.place))
-            rows += _meeting_markup(meeting).inline_keyboard
+            rows += meeting_markup(meeting).inline_keyboard
         else:
             lines.append(_("Held: {when}, {place}.").format(when=when, place=meeting.place))
     if not any(m.status is MeetingStatus.SCHEDULED for m in finals):
         if pairs:
-            rows.append([_button(_("Schedule the group final meeting"),
+            rows.append([button(_("Schedule the group final meeting"),
                                  MeetingCb(action="gf_new", value=str(programme.id)))])
         else:
             lines.append(_("There are no active pairs yet: it can be scheduled once pairs are approved."))
-    rows.append([_button(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id))])
+    rows.append([button(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id))])
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -836,9 +647,13 @@ async def on_group_final_new(call: CallbackQuery, callback_data: MeetingCb, bot:
 
 
 def router() -> Router:
-    """Scheduling, moving and cancelling meetings; requests to move; the group final meeting."""
+    """The meeting handlers, tried in this order: the draft's buttons (schedule, move, the calendar …
+    confirm), cancelling, a mentee's request to move, the group final meeting; for messages, the mentee's
+    typed request before the draft's typed answers. Their filters do not overlap (callback actions, FSM
+    states); the order is the one they had when all of them were registered on one router."""
     r = Router(name="scheduling")
-    cb = r.callback_query.register
+    drafts = Router(name="scheduling_drafts")
+    cb = drafts.callback_query.register
     cb(on_schedule, MeetingCb.filter(F.action == "schedule"))
     cb(on_move, MeetingCb.filter(F.action == "move"))
     cb(on_noop, MeetingCb.filter(F.action == "cal_nop"))
@@ -852,12 +667,10 @@ def router() -> Router:
     cb(on_change, MeetingCb.filter(F.action == "sch_change"))
     cb(on_drop, MeetingCb.filter(F.action == "sch_drop"))
     cb(on_confirm, MeetingCb.filter(F.action == "sch_ok"))
-    cb(on_cancel_ask, MeetingCb.filter(F.action == "cancel_ask"))
-    cb(on_cancel_no, MeetingCb.filter(F.action == "cancel_no"))
-    cb(on_cancel_yes, MeetingCb.filter(F.action == "cancel_yes"))
-    cb(on_ask_move, MeetingCb.filter(F.action == "ask_move"))
-    cb(on_group_final, ProgrammeCb.filter(F.action == "group_final"))
-    cb(on_group_final_new, MeetingCb.filter(F.action == "gf_new"))
-    r.message.register(on_request_text, StateFilter(MoveAsking.text))
-    r.message.register(on_typed, StateFilter(Scheduling))
+    final = Router(name="group_final")
+    final.callback_query.register(on_group_final, ProgrammeCb.filter(F.action == "group_final"))
+    final.callback_query.register(on_group_final_new, MeetingCb.filter(F.action == "gf_new"))
+    typed = Router(name="scheduling_typed")
+    typed.message.register(on_typed, StateFilter(Scheduling))
+    r.include_routers(drafts, meeting_cancel.router(), move_requests.router(), final, typed)
     return r

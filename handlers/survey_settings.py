@@ -13,12 +13,12 @@ from datetime import date, timedelta
 from aiogram import Bot, F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 from babel.dates import format_date
 
 from bot.callbacks import ProgrammeCb
 from bot.clock import Clock
 from bot.config import Settings
+from bot.i18n import current_locale
 from bot.labels import param_label
 from dialogs.schema import Kind, Registry
 from handlers.access import programme_for_button, programme_to_change, refuse, show_in_place
@@ -60,7 +60,7 @@ def _month_end(first: date) -> date:
 
 
 def _month(day: date) -> str:
-    return format_date(day, format="LLLL yyyy", locale=get_i18n().current_locale)
+    return format_date(day, format="LLLL yyyy", locale=current_locale())
 
 
 def _cb(programme: Programme, value: str = "") -> str:

@@ -33,10 +33,10 @@ from zoneinfo import ZoneInfo
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import MeetingCb
 from bot.clock import Clock
+from bot.i18n import current_locale
 from bot.labels import step_label
 from dialogs.meeting_plan import Done, MeetingSettings, due_by, in_holidays, next_step, out_of_quiet_hours
 from handlers.meeting_notices import LOG_PROMPT, log_buttons, when_text
@@ -422,4 +422,4 @@ def _when(moment: datetime | None, ctx: _Context) -> str:
     """A moment in the organisation's time zone, in the language being written in."""
     if moment is None:
         return ""
-    return when_text(moment, ctx.timezone, get_i18n().current_locale)
+    return when_text(moment, ctx.timezone, current_locale())
