@@ -8,8 +8,17 @@ from datetime import timedelta
 from storage.db import Database
 from storage.models import InviteKind, ParticipantStatus
 from storage.repos import Repositories
+from tests.client import TgUser
 from tests.conftest import UserFactory
 from tests.factories import COORDINATOR_ID, school
+
+
+async def minor_joins(kid: TgUser, invite: str, name: str) -> str:
+    """A pupil under 18 opens the invite, consents, gives their name; the token of the parent's link."""
+    await kid.send(f"/start {invite}")
+    await kid.click("I agree, I am under 18")
+    await kid.send(name)
+    return kid.last_message.url_buttons[0][1].split("start=")[1]
 
 
 async def count(db: Database, table: str, where: str = "true") -> int:
@@ -117,10 +126,7 @@ async def test_parent_refusal_deletes_the_childs_data(
     s = await school(repos)
     kid = make_user(611, "Kolya", "en")
     dad = make_user(612, "Sergey", "en")
-    await kid.send(f"/start {s.mentee_token}")
-    await kid.click("under 18")
-    await kid.send("Kolya Sidorov")
-    token = kid.last_message.url_buttons[0][1].split("start=")[1]
+    token = await minor_joins(kid, s.mentee_token, "Kolya Sidorov")
     await dad.send(f"/start {token}")
     await dad.click("I refuse")
     assert await repos.participants.find(s.programme.id, 611) is None
@@ -197,10 +203,7 @@ async def test_parent_withdrawal_forgets_the_childs_conversation(
     s = await school(repos)
     kid = make_user(621, "Dasha", "en")
     mum = make_user(622, "Irina", "en")
-    await kid.send(f"/start {s.mentee_token}")
-    await kid.click("I agree, I am under 18")
-    await kid.send("Dasha Orlova")
-    token = kid.last_message.url_buttons[0][1].split("start=")[1]
+    token = await minor_joins(kid, s.mentee_token, "Dasha Orlova")
     await mum.send(f"/start {token}")
     await mum.click("I confirm")
     await kid.click("Start the questionnaire")
