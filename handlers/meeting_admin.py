@@ -10,8 +10,10 @@ MeetingCb actions: adm_* (screens), set_* (settings), hol_* (holidays); `value` 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime, time
+from typing import cast
 
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
@@ -127,16 +129,25 @@ async def _timezone(repos: Repositories, programme: Programme) -> str:
     return org.timezone if org else "Europe/Moscow"
 
 
-async def _names(repos: Repositories, pair: Pair) -> tuple[str, str]:
-    names = await repos.participants.names((pair.mentor_id, *pair.mentee_ids))
+Names = dict[int, str]  # participant id → name
+
+
+async def _names_of(repos: Repositories, pairs: Sequence[Pair]) -> Names:
+    """The names of the pairs' mentors and mentees, in one query."""
+    return await repos.participants.names([i for pair in pairs for i in (pair.mentor_id, *pair.mentee_ids)])
+
+
+def _pair_names(names: Names, pair: Pair) -> tuple[str, str]:
     mentees = [names[m] for m in pair.mentee_ids if m in names]
     return names.get(pair.mentor_id, "—"), ", ".join(mentees) or "—"
 
 
-async def _states(repos: Repositories, programme: Programme, now: datetime) -> list[sweeps.PairState]:
-    settings = await repos.meetings.settings(programme.id)
-    return [await sweeps.pair_state(repos, settings, programme, pair, now) for pair in
-            await repos.pairs.active(programme.id)]
+async def _states(repos: Repositories, programme: Programme, settings: MeetingSettings,
+                  now: datetime) -> list[sweeps.PairState]:
+    """Where each active pair of the programme stands, in two queries whatever the number of pairs."""
+    meetings = await repos.meetings.of_active_pairs([programme.id])
+    return [sweeps.state_of(settings, programme, pair, cast(list[Meeting], meetings.get(pair.id, [])), now)
+            for pair in await repos.pairs.active(programme.id)]
 
 
 def _selected(kind: str, states: list[sweeps.PairState], settings: MeetingSettings, now: datetime,
@@ -166,7 +177,7 @@ async def overview(repos: Repositories, i18n: I18n, clock: Clock, programme: Pro
     """The meetings screen: counts of what needs the coordinator, the next group final, the buttons."""
     now = clock.now()
     settings = await repos.meetings.settings(programme.id)
-    states = await _states(repos, programme, now)
+    states = await _states(repos, programme, settings, now)
     repair = {pair_id for pair_id, _p, _at in await repos.meetings.bad_fits(programme.id)}
     tz = await _timezone(repos, programme)
     finals = [m for m in await repos.meetings.group_finals(programme.id)
@@ -186,10 +197,8 @@ async def overview(repos: Repositories, i18n: I18n, clock: Clock, programme: Pro
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-async def _line(
-    repos: Repositories, i18n: I18n, tz: str, state: sweeps.PairState, kind: str, now: datetime
-) -> str:
-    mentor, mentees = await _names(repos, state.pair)
+def _line(i18n: I18n, tz: str, names: Names, state: sweeps.PairState, kind: str, now: datetime) -> str:
+    mentor, mentees = _pair_names(names, state.pair)
     detail = ""
     unlogged = state.unlogged(now)
     if kind == "unlogged" and unlogged is not None:
@@ -212,16 +221,17 @@ async def list_screen(repos: Repositories, i18n: I18n, clock: Clock, programme: 
     now = clock.now()
     settings = await repos.meetings.settings(programme.id)
     repair = {pair_id for pair_id, _p, _at in await repos.meetings.bad_fits(programme.id)}
-    states = _selected(kind, await _states(repos, programme, now), settings, now, repair)
+    states = _selected(kind, await _states(repos, programme, settings, now), settings, now, repair)
     shown, page, more = page_of(states, page)
     tz = await _timezone(repos, programme)
+    names = await _names_of(repos, [state.pair for state in shown])
     lines = [f"{_list_title(kind)} — «{programme.title}»", ""]
     if not states:
         lines.append(_("Nobody here."))
     rows = []
     for n, state in enumerate(shown, page * 20 + 1):
-        lines.append(f"{n}. " + await _line(repos, i18n, tz, state, kind, now))
-        mentor, _mentees = await _names(repos, state.pair)
+        lines.append(f"{n}. " + _line(i18n, tz, names, state, kind, now))
+        mentor, _mentees = _pair_names(names, state.pair)
         data = _cb("adm_pair", programme.id, kind, pair=state.pair.id)
         rows.append(_button(f"{n}. {mentor}"[:60], data))
     nav = page_nav(page, more,
@@ -262,9 +272,10 @@ async def pair_screen(repos: Repositories, i18n: I18n, clock: Clock, programme: 
     tz = await _timezone(repos, programme)
     settings = await repos.meetings.settings(programme.id)
     state = await sweeps.pair_state(repos, settings, programme, pair, now)
-    mentor, mentees = await _names(repos, pair)
+    names = await _names_of(repos, [pair])
+    mentor, mentees = _pair_names(names, pair)
     lines = [_("Pair: {mentor} — {mentees}").format(mentor=mentor, mentees=mentees)]
-    lines.append(await _line(repos, i18n, tz, state, "all", now))
+    lines.append(_line(i18n, tz, names, state, "all", now))
     meetings = list(reversed(await repos.meetings.of_pair(pair.id)))
     shown, page, more = page_of(meetings, page, MEETINGS_PER_PAGE)
     lines += ["", _("Meetings:") if meetings else _("No meetings yet.")]

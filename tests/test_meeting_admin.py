@@ -83,6 +83,13 @@ async def test_late_lists_and_a_pairs_feedback(make_user: UserFactory, repos: Re
     await maria.click("Meetings not logged (1)")
     assert "organisational meeting of" in maria.last_text
     await maria.click("Back to meetings")
+    await maria.click("All pairs and groups (3)")  # every pair's names and state, read for all at once
+    assert maria.last_text.splitlines()[2:] == [
+        "1. Ольга Смирнова — Пётр Сидоров: organisational meeting due by Saturday 7 November, 12:00",
+        "2. Ольга Смирнова — Пётр Сидоров: organisational meeting on Saturday 7 November, 12:00",
+        "3. Ольга Смирнова — Пётр Сидоров: trial working meeting on Thursday 12 November, 12:00",
+    ]
+    await maria.click("Back to meetings")
     await maria.click("Re-pair requests (1)")
     await maria.click("1. Ольга Смирнова")
     pair = maria.last_text
