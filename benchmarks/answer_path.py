@@ -17,8 +17,8 @@ Run as `python benchmarks/answer_path.py` (`--quick` for a smoke run). What is m
   answered is the update's own, the message edited the question on screen) and nothing else. It is the
   fastest any answer path that shows what the bot shows could run with aiogram's client: what is left between
   it and the bot is the bot's own work.
-* **the same, taps edited in place** — as above, but where a tap closed the answered question and sent the next
-  one (two calls), the next question replaces the answered one in its message (one edit): the cheapest
+* **the same, taps edited in place** — as above, but where a tap closed the answered question and sent the
+  next one (two calls), the next question replaces the answered one in its message (one edit): the cheapest
   alternative way to show a questionnaire, which drops the trail of answered questions.
 
 All are fed with `dp.feed_update` one update after another (sequential) and with all users at once, each user

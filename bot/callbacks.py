@@ -1,10 +1,12 @@
-"""Callback data of every inline button, in one place so prefixes stay short and unique."""
+"""Callback data of every inline button, in one place so prefixes stay short and unique; `button` and `row`
+make the buttons."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardButton
 from pydantic import Field
 
 from storage.models import Role
@@ -218,3 +220,13 @@ class SurveyDeptCb(CallbackData, prefix="sd"):
 
     action: str  # open | xlsx | png
     org: Id
+
+
+def button(text: str, data: CallbackData | str) -> InlineKeyboardButton:
+    """An inline button that sends `data` (callback data, or its packed string) when tapped."""
+    return InlineKeyboardButton(text=text, callback_data=data if isinstance(data, str) else data.pack())
+
+
+def row(text: str, data: CallbackData | str) -> list[InlineKeyboardButton]:
+    """A keyboard row of one button."""
+    return [button(text, data)]

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
-from bot.callbacks import QuestionCb
+from bot.callbacks import QuestionCb, button
 from dialogs.runner import NO, YES, Position
 from dialogs.schema import Question, Questionnaire, QuestionType
 
@@ -93,24 +93,24 @@ def question_keyboard(
 
     rows: list[list[InlineKeyboardButton]] = []
     if question.type is QuestionType.SINGLE:
-        rows = [[_button(pick(o.text, locale), cb("a", o.id))] for o in question.options]
+        rows = [[button(pick(o.text, locale), cb("a", o.id))] for o in question.options]
     elif question.type is QuestionType.MULTI:
         for option in question.options:
             mark = "✅ " if option.id in selected else "▫️ "
-            rows.append([_button(mark + pick(option.text, locale), cb("t", option.id))])
-        rows.append([_button(_("Done"), cb("d"))])
+            rows.append([button(mark + pick(option.text, locale), cb("t", option.id))])
+        rows.append([button(_("Done"), cb("d"))])
     elif question.type is QuestionType.YESNO:
-        rows = [[_button(_("Yes"), cb("a", YES)), _button(_("No"), cb("a", NO))]]
+        rows = [[button(_("Yes"), cb("a", YES)), button(_("No"), cb("a", NO))]]
     elif question.type is QuestionType.SCALE:
         values = range(question.min, question.max + 1)  # type: ignore[arg-type]
-        rows = _rows([_button(str(v), cb("a", str(v))) for v in values], 5)
+        rows = _rows([button(str(v), cb("a", str(v))) for v in values], 5)
     nav = []
     if can_go_back:
-        nav.append(_button(_("⬅️ Back"), cb("b")))
+        nav.append(button(_("⬅️ Back"), cb("b")))
     if question.optional and not answered:
-        nav.append(_button(_("Skip"), cb("s")))
+        nav.append(button(_("Skip"), cb("s")))
     if answered:
-        nav.append(_button(_("Next ➡️"), cb("n")))
+        nav.append(button(_("Next ➡️"), cb("n")))
     if nav:
         rows.append(nav)
     return InlineKeyboardMarkup(inline_keyboard=rows)
@@ -129,11 +129,11 @@ def review_text(q: Questionnaire, answers: dict[str, Any], locale: str) -> str:
 def review_keyboard(response_id: int, q: Questionnaire, answers: dict[str, Any]) -> InlineKeyboardMarkup:
     """An edit button per answer and Submit."""
     edits = [
-        _button(f"✏️ {index}", QuestionCb(action="e", response=response_id, question=question.id).pack())
+        button(f"✏️ {index}", QuestionCb(action="e", response=response_id, question=question.id).pack())
         for index, question in enumerate(q.visible(answers), start=1)
     ]
     rows = _rows(edits, 5)
-    rows.append([_button(_("✅ Submit"), QuestionCb(action="sub", response=response_id).pack())])
+    rows.append([button(_("✅ Submit"), QuestionCb(action="sub", response=response_id).pack())])
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -142,5 +142,3 @@ def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKe
     return [buttons[i : i + width] for i in range(0, len(buttons), width)]
 
 
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data)

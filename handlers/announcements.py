@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 
 from aiogram import Bot, F, Router
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.callbacks import AnnounceCb, ProgrammeCb
+from bot.callbacks import AnnounceCb, ProgrammeCb, row
 from bot.config import Settings
 from bot.i18n import normalise_locale
 from bot.outbox import Outbox
@@ -59,10 +59,6 @@ def header_text(programme: Programme) -> str:
     return _("Message from the coordinator of «{programme}»:").format(programme=programme.title)
 
 
-def _button(text: str, cb: AnnounceCb | ProgrammeCb) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=text, callback_data=cb.pack())]
-
-
 # ----------------------------------------------------------------- the segment screen
 
 
@@ -72,14 +68,14 @@ async def _menu(repos: Repositories, programme: Programme) -> tuple[str, InlineK
         "Announcement in «{programme}». Whom to write to? The number of people is in brackets."
     ).format(programme=programme.title)
     rows = [
-        _button(
+        row(
             _("{segment} ({count})").format(segment=segment_label(s), count=counts[s]),
             AnnounceCb(action="seg", programme=programme.id, segment=s),
         )
         for s in SEGMENTS
     ]
-    rows.append(_button(_("Sent announcements"), AnnounceCb(action="list", programme=programme.id)))
-    rows.append(_button(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)))
+    rows.append(row(_("Sent announcements"), AnnounceCb(action="list", programme=programme.id)))
+    rows.append(row(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -127,7 +123,7 @@ def _prompt(segment: str, count: int) -> str:
 
 def _cancel_markup(programme_id: int) -> InlineKeyboardMarkup:
     cb = AnnounceCb(action="cancel", programme=programme_id)
-    return InlineKeyboardMarkup(inline_keyboard=[_button(_("Cancel"), cb)])
+    return InlineKeyboardMarkup(inline_keyboard=[row(_("Cancel"), cb)])
 
 
 async def on_segment(
@@ -197,8 +193,8 @@ async def on_text(
     )
     send_label = ngettext("Send to {count} person", "Send to {count} people", count).format(count=count)
     markup = InlineKeyboardMarkup(inline_keyboard=[
-        _button(send_label, AnnounceCb(action="send", programme=programme.id, token=token)),
-        _button(_("Cancel"), AnnounceCb(action="cancel", programme=programme.id)),
+        row(send_label, AnnounceCb(action="send", programme=programme.id, token=token)),
+        row(_("Cancel"), AnnounceCb(action="cancel", programme=programme.id)),
     ])
     await message.answer(f"{preview}\n\n{header_text(programme)}\n\n{message.text}", reply_markup=markup)
 
@@ -261,8 +257,8 @@ async def on_send(
         count,
     ).format(count=count)
     markup = InlineKeyboardMarkup(inline_keyboard=[
-        _button(_("Sent announcements"), AnnounceCb(action="list", programme=programme.id)),
-        _button(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)),
+        row(_("Sent announcements"), AnnounceCb(action="list", programme=programme.id)),
+        row(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)),
     ])
     await show_in_place(call, bot, text, markup)
 
@@ -312,9 +308,9 @@ async def on_list(
     else:
         text = f"{title}\n\n" + _("No announcements yet.")
     markup = InlineKeyboardMarkup(inline_keyboard=[
-        _button(_("Refresh"), AnnounceCb(action="list", programme=programme.id)),
-        _button(_("New announcement"), ProgrammeCb(action="announce", programme=programme.id)),
-        _button(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)),
+        row(_("Refresh"), AnnounceCb(action="list", programme=programme.id)),
+        row(_("New announcement"), ProgrammeCb(action="announce", programme=programme.id)),
+        row(_("Back to the programme"), ProgrammeCb(action="open", programme=programme.id)),
     ])
     await call.answer()
     await show_in_place(call, bot, text, markup)

@@ -11,14 +11,14 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardButton
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MatchCb, MeetingCb
+from bot.callbacks import MatchCb, MeetingCb, button
 from bot.config import Settings
 from bot.documents import PairRow, PersonRow, lists_xlsx, order_docx
 from bot.labels import form_label, role_label, state_label
 from bot.outbox import Outbox
 from dialogs.schema import Registry
 from handlers.access import programme_for_button, programme_to_change, show_in_place
-from handlers.matching import _back_to_overview, _button, overview, stale_text
+from handlers.matching import _back_to_overview, overview, stale_text
 from handlers.notices import queued_in_language
 from storage.models import MatchProposal, OutboxMessage, Participant, Programme, ProposalStatus, Role
 from storage.repos import Repositories
@@ -36,7 +36,7 @@ async def on_ask(call: CallbackQuery, callback_data: MatchCb, bot: Bot, settings
     accepted = await repos.pairs.proposals(programme.id, ProposalStatus.ACCEPTED)
     mentors = len({p.mentor_id for p in accepted})
     markup = InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("Yes, approve"), MatchCb(action="apy", programme=programme.id))],
+        [button(_("Yes, approve"), MatchCb(action="apy", programme=programme.id))],
         _back_to_overview(programme),
     ])
     await call.answer()

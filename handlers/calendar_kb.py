@@ -17,6 +17,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from babel.dates import get_day_names, get_month_names
 
+from bot.callbacks import button
 from dialogs.meeting_plan import in_holidays
 
 BLOCKED_MARK = "·"
@@ -84,9 +85,6 @@ def calendar_markup(
 ) -> InlineKeyboardMarkup:
     """The month's grid: « title », weekday names, the weeks, then `extra_rows` (e.g. Cancel)."""
     month = bounds.clamp(month)
-
-    def button(text: str, data: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(text=text, callback_data=data)
 
     previous, following = shift_month(month, -1), shift_month(month, 1)
     nav = [

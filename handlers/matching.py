@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MatchCb, ProgrammeCb
+from bot.callbacks import MatchCb, ProgrammeCb, button
 from bot.config import Settings
 from bot.labels import form_label
 from dialogs.schema import Registry
@@ -26,12 +26,8 @@ from storage.repos import Repositories
 PER_PAGE = 8
 
 
-def _button(text: str, cb: MatchCb) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text[:64], callback_data=cb.pack())
-
-
 def _back_to_overview(programme: Programme) -> list[InlineKeyboardButton]:
-    return [_button(_("Back to matching"), MatchCb(action="v", programme=programme.id))]
+    return [button(_("Back to matching"), MatchCb(action="v", programme=programme.id))]
 
 
 def stale_text() -> str:
@@ -68,28 +64,28 @@ async def overview(
         lines = [note, "", *lines]
     here = MatchCb(action="v", programme=programme.id)
     ever = any(statuses.values()) or pairs
-    rows = [[_button(_("Run matching again for the rest") if ever else _("Run matching"),
+    rows = [[button(_("Run matching again for the rest") if ever else _("Run matching"),
                      here.model_copy(update={"action": "run"}))]]
     lists = [
         (ProposalStatus.PROPOSED, _("Proposed ({count})")),
         (ProposalStatus.ACCEPTED, _("Accepted ({count})")),
         (ProposalStatus.REJECTED, _("Rejected ({count})")),
     ]
-    rows += [[_button(label.format(count=statuses[status]),
+    rows += [[button(label.format(count=statuses[status]),
                       here.model_copy(update={"action": "l", "value": status.value}))]
              for status, label in lists if statuses[status]]
     if unmatched:
-        rows.append([_button(_("Without a pair ({count})").format(count=unmatched),
+        rows.append([button(_("Without a pair ({count})").format(count=unmatched),
                              here.model_copy(update={"action": "um"}))])
-    rows.append([_button(_("Pair by hand"), here.model_copy(update={"action": "mh"}))])
+    rows.append([button(_("Pair by hand"), here.model_copy(update={"action": "mh"}))])
     if statuses[ProposalStatus.PROPOSED]:
         label = _("Accept all proposed ({count})").format(count=statuses[ProposalStatus.PROPOSED])
-        rows.append([_button(label, here.model_copy(update={"action": "all"}))])
+        rows.append([button(label, here.model_copy(update={"action": "all"}))])
     if statuses[ProposalStatus.ACCEPTED]:
-        rows.append([_button(_("Approve accepted pairs ({count})").format(
+        rows.append([button(_("Approve accepted pairs ({count})").format(
             count=statuses[ProposalStatus.ACCEPTED]), here.model_copy(update={"action": "ap"}))])
     if pairs or statuses[ProposalStatus.ACCEPTED]:
-        rows.append([_button(_("Documents"), here.model_copy(update={"action": "docs"}))])
+        rows.append([button(_("Documents"), here.model_copy(update={"action": "docs"}))])
     rows.append([InlineKeyboardButton(
         text=_("Back to the programme"),
         callback_data=ProgrammeCb(action="open", programme=programme.id).pack())])
@@ -134,7 +130,7 @@ async def proposal_list(repos: Repositories, programme: Programme, status: Propo
     found.sort(key=lambda p: (names.get(p.mentor_id, ""), names.get(p.mentee_id, ""), p.id))
     shown, page, more = page_of(found, page, PER_PAGE)
     here = MatchCb(action="l", programme=programme.id, value=status.value, page=page)
-    rows = [[_button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}",
+    rows = [[button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}"[:64],
                      here.model_copy(update={"action": "c", "item": p.id}))] for p in shown]
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
@@ -204,15 +200,15 @@ async def proposal_card(
     here = MatchCb(action="c", programme=programme.id, item=proposal.id, value=back.value, page=back.page)
     rows = []
     if proposal.status is ProposalStatus.PROPOSED:
-        rows.append([_button(_("Accept"), here.model_copy(update={"action": "a"})),
-                     _button(_("Reject"), here.model_copy(update={"action": "r"}))])
+        rows.append([button(_("Accept"), here.model_copy(update={"action": "a"})),
+                     button(_("Reject"), here.model_copy(update={"action": "r"}))])
     elif proposal.status is ProposalStatus.ACCEPTED:
-        rows.append([_button(_("Undo acceptance"), here.model_copy(update={"action": "u"}))])
+        rows.append([button(_("Undo acceptance"), here.model_copy(update={"action": "u"}))])
     if proposal.status is not ProposalStatus.REJECTED:
-        rows.append([_button(_("Swap mentors with another pair"), here.model_copy(update={"action": "sw"}))])
-        rows.append([_button(_("Choose another mentor by hand"),
+        rows.append([button(_("Swap mentors with another pair"), here.model_copy(update={"action": "sw"}))])
+        rows.append([button(_("Choose another mentor by hand"),
                              here.model_copy(update={"action": "mm", "item": proposal.mentee_id}))])
-    rows.append([_button(_("Back to the list"), back), *_back_to_overview(programme)])
+    rows.append([button(_("Back to the list"), back), *_back_to_overview(programme)])
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -264,7 +260,7 @@ async def on_accept_all(call: CallbackQuery, callback_data: MatchCb, bot: Bot, s
         return
     count = len(await repos.pairs.proposals(programme.id, ProposalStatus.PROPOSED))
     markup = InlineKeyboardMarkup(inline_keyboard=[
-        [_button(_("Yes, accept all"), MatchCb(action="ally", programme=programme.id))],
+        [button(_("Yes, accept all"), MatchCb(action="ally", programme=programme.id))],
         _back_to_overview(programme),
     ])
     await call.answer()

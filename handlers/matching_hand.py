@@ -10,7 +10,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MatchCb
+from bot.callbacks import MatchCb, button
 from bot.config import Settings
 from bot.labels import form_label
 from dialogs.schema import Registry
@@ -19,7 +19,6 @@ from handlers.access import page_nav, page_of, programme_for_button, programme_t
 from handlers.matching import (
     PER_PAGE,
     _back_to_overview,
-    _button,
     _proposal_for,
     proposal_card,
     stale_text,
@@ -50,11 +49,11 @@ async def on_swap_list(call: CallbackQuery, callback_data: MatchCb, bot: Bot, se
     names = await repos.participants.names([i for p in same_form for i in (p.mentor_id, p.mentee_id)])
     shown, page, more = page_of(same_form, callback_data.page, PER_PAGE)
     here = callback_data.model_copy(update={"page": page})
-    rows = [[_button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}",
+    rows = [[button(f"{names.get(p.mentor_id, '?')} → {names.get(p.mentee_id, '?')}"[:64],
                      here.model_copy(update={"action": "sx", "other": p.id}))] for p in shown]
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
-    rows.append([_button(_("Back to the pair"), here.model_copy(update={"action": "c", "page": 0}))])
+    rows.append([button(_("Back to the pair"), here.model_copy(update={"action": "c", "page": 0}))])
     mentee_name = mentee.full_name if mentee else "?"
     text = _("Swap mentors: {mentee} gets the mentor of the pair you choose, and that pair's mentee gets "
              "this one's. Both pairs become accepted.").format(mentee=mentee_name)
@@ -112,7 +111,7 @@ async def on_unmatched(call: CallbackQuery, callback_data: MatchCb, bot: Bot, se
     lines = [_("Without a pair in «{programme}»: {count}. Tap a mentee to choose a mentor by hand.").format(
         programme=programme.title, count=len(found)), ""]
     lines += [f"• {names.get(m, '?')}: {pairing.unmatched_text(reason)}" for m, reason in shown]
-    rows = [[_button(names.get(m, "?"), MatchCb(action="mm", programme=programme.id, item=m))]
+    rows = [[button(names.get(m, "?")[:64], MatchCb(action="mm", programme=programme.id, item=m))]
             for m, _reason in shown]
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
@@ -139,7 +138,7 @@ async def on_by_hand(call: CallbackQuery, callback_data: MatchCb, bot: Bot, sett
     mentees = await _unpaired_mentees(repos, pool, programme)
     shown, page, more = page_of(mentees, callback_data.page, PER_PAGE)
     here = MatchCb(action="mh", programme=programme.id, page=page)
-    rows = [[_button(pool.people[m].full_name, MatchCb(action="mm", programme=programme.id, item=m))]
+    rows = [[button(pool.people[m].full_name[:64], MatchCb(action="mm", programme=programme.id, item=m))]
             for m in shown]
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
@@ -178,7 +177,8 @@ async def on_pick_mentor(call: CallbackQuery, callback_data: MatchCb, bot: Bot, 
         return _("{name} — free places: {free}, compatibility {score}").format(
             name=pool.people[m_id].full_name, free=pairing.free_slots(pool, taken, m_id), score=f"{fit:g}")
 
-    rows = [[_button(label(m.id), here.model_copy(update={"action": "mx", "other": m.id}))] for m in shown]
+    rows = [[button(label(m.id)[:64], here.model_copy(update={"action": "mx", "other": m.id}))]
+            for m in shown]
     nav = page_nav(page, more, lambda n: here.model_copy(update={"page": n}))
     rows += [nav] if nav else []
     rows.append(_back_to_overview(programme))

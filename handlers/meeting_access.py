@@ -8,21 +8,16 @@ by who taps, and the filter for typed answers.
 from __future__ import annotations
 
 from aiogram import F
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.config import Settings
 from handlers.access import managed_programme, refuse
 from storage.models import Meeting, MeetingStatus, Pair, Participant, Programme
 from storage.repos import Repositories
 
 not_command = ~F.text.startswith("/")  # a typed answer, not a command
-
-
-def button(text: str, data: CallbackData | str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data if isinstance(data, str) else data.pack())
 
 
 def changed_text() -> str:

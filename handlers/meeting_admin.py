@@ -18,11 +18,11 @@ from typing import cast
 from aiogram import Bot, F, Router
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb, ProgrammeCb
+from bot.callbacks import MeetingCb, ProgrammeCb, row
 from bot.clock import Clock
 from bot.config import Settings
 from bot.labels import activity_label, goal_status_label, not_held_label, step_label
@@ -66,10 +66,6 @@ Screen = tuple[str, InlineKeyboardMarkup]
 
 def _cb(action: str, programme_id: int, *rest: object, pair: int = 0) -> str:
     return MeetingCb(action=action, pair=pair, value=SEP.join(str(x) for x in (programme_id, *rest))).pack()
-
-
-def _button(text: str, data: str) -> list[InlineKeyboardButton]:
-    return [InlineKeyboardButton(text=text, callback_data=data)]
 
 
 def _parts(value: str) -> tuple[int, list[str]]:
@@ -189,10 +185,10 @@ async def overview(repos: Repositories, i18n: I18n, clock: Clock, programme: Pro
         "Meetings not logged a day after: {unlogged}\nInactive for {days}: {inactive}\n"
         "Re-pair requests: {repair}\nNext group final meeting: {final}"
     ).format(programme=programme.title, days=days_label(settings.inactivity_days), final=final, **counts)
-    rows = [_button(f"{_list_title(kind)} ({counts[kind]})", _cb("adm_list", programme.id, kind, 0))
+    rows = [row(f"{_list_title(kind)} ({counts[kind]})", _cb("adm_list", programme.id, kind, 0))
             for kind in LISTS]
-    rows.append(_button(_("Settings"), _cb("set_home", programme.id)))
-    rows.append(_button(_("Back to the programme"),
+    rows.append(row(_("Settings"), _cb("set_home", programme.id)))
+    rows.append(row(_("Back to the programme"),
                         ProgrammeCb(action="open", programme=programme.id).pack()))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -233,12 +229,12 @@ async def list_screen(repos: Repositories, i18n: I18n, clock: Clock, programme: 
         lines.append(f"{n}. " + _line(i18n, tz, names, state, kind, now))
         mentor, _mentees = _pair_names(names, state.pair)
         data = _cb("adm_pair", programme.id, kind, pair=state.pair.id)
-        rows.append(_button(f"{n}. {mentor}"[:60], data))
+        rows.append(row(f"{n}. {mentor}"[:60], data))
     nav = page_nav(page, more,
                    lambda p: MeetingCb(action="adm_list", value=f"{programme.id}{SEP}{kind}{SEP}{p}"))
     if nav:
         rows.append(nav)
-    rows.append(_button(_("Back to meetings"), _cb("adm_home", programme.id)))
+    rows.append(row(_("Back to meetings"), _cb("adm_home", programme.id)))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -297,8 +293,8 @@ async def pair_screen(repos: Repositories, i18n: I18n, clock: Clock, programme: 
                                                    value=f"{programme.id}{SEP}{back_kind}{SEP}{p}"))
     if nav:
         rows.append(nav)
-    rows.append(_button(_("Back to the list"), _cb("adm_list", programme.id, back_kind, 0)))
-    rows.append(_button(_("Back to meetings"), _cb("adm_home", programme.id)))
+    rows.append(row(_("Back to the list"), _cb("adm_list", programme.id, back_kind, 0)))
+    rows.append(row(_("Back to meetings"), _cb("adm_home", programme.id)))
     return "\n".join(lines)[:4000], InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -377,20 +373,20 @@ async def settings_screen(repos: Repositories, programme: Programme) -> Screen:
              due=days_label(s.schedule_within_days),
              inactivity=days_label(s.inactivity_days), parents=_("Yes") if s.notify_parents else _("No"),
              holidays=len(s.holidays))
-    rows = [_button(_key_title(key), _cb("set_menu", programme.id, key))
+    rows = [row(_key_title(key), _cb("set_menu", programme.id, key))
             for key in ("seq", "cad", "rem", "qh", "due", "ina", "par")]
-    rows.append(_button(_("School holidays ({count})").format(count=len(s.holidays)),
+    rows.append(row(_("School holidays ({count})").format(count=len(s.holidays)),
                         _cb("hol_list", programme.id)))
-    rows.append(_button(_("Back to meetings"), _cb("adm_home", programme.id)))
+    rows.append(row(_("Back to meetings"), _cb("adm_home", programme.id)))
     return text, InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 async def choice_screen(repos: Repositories, programme: Programme, key: str) -> Screen:
     """The choices of one setting, the current one marked."""
     settings = await repos.meetings.settings(programme.id)
-    rows = [_button(_choice_label(key, choice, settings), _cb("set_val", programme.id, key, choice))
+    rows = [row(_choice_label(key, choice, settings), _cb("set_val", programme.id, key, choice))
             for choice in _choices(key)]
-    rows.append(_button(_("Back to settings"), _cb("set_home", programme.id)))
+    rows.append(row(_("Back to settings"), _cb("set_home", programme.id)))
     return _key_title(key), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -403,12 +399,12 @@ async def holidays_screen(repos: Repositories, i18n: I18n, programme: Programme)
     for holiday_id, first, last in holidays:
         period = f"{first:%d.%m.%Y}–{last:%d.%m.%Y}"
         lines.append("• " + period)
-        rows.append(_button(_("Remove {period}").format(period=period),
+        rows.append(row(_("Remove {period}").format(period=period),
                             _cb("hol_del", programme.id, holiday_id)))
     if not holidays:
         lines.append(_("None yet."))
-    rows.append(_button(_("Add holidays"), _cb("hol_add", programme.id)))
-    rows.append(_button(_("Back to settings"), _cb("set_home", programme.id)))
+    rows.append(row(_("Add holidays"), _cb("hol_add", programme.id)))
+    rows.append(row(_("Back to settings"), _cb("set_home", programme.id)))
     return "\n".join(lines), InlineKeyboardMarkup(inline_keyboard=rows)
 
 
@@ -511,7 +507,7 @@ async def on_holidays(call: CallbackQuery, callback_data: MeetingCb, bot: Bot, s
         await state.set_state(MeetingAdmin.holidays)
         await state.set_data({"programme": programme.id})
         await call.answer()
-        cancel = InlineKeyboardMarkup(inline_keyboard=[_button(_("Cancel"), _cb("hol_list", programme.id))])
+        cancel = InlineKeyboardMarkup(inline_keyboard=[row(_("Cancel"), _cb("hol_list", programme.id))])
         await bot.send_message(call.from_user.id, holidays_question(), reply_markup=cancel)
         return
     if await state.get_state() == MeetingAdmin.holidays.state:
@@ -535,7 +531,7 @@ async def on_holidays_typed(message: Message, state: FSMContext, settings: Setti
         await state.clear()
         await message.answer(no_programme_access_text())
         return
-    cancel = InlineKeyboardMarkup(inline_keyboard=[_button(_("Cancel"), _cb("hol_list", programme.id))])
+    cancel = InlineKeyboardMarkup(inline_keyboard=[row(_("Cancel"), _cb("hol_list", programme.id))])
     if message.text is None:
         await message.answer(_("Please write the dates in a text message.") + "\n\n" + holidays_question(),
                              reply_markup=cancel)

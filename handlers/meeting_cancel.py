@@ -10,13 +10,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.config import Settings
 from bot.i18n import current_locale
 from bot.labels import step_label
 from bot.outbox import Outbox
 from handlers.access import refuse, show_in_place
-from handlers.meeting_access import button, changeable, changed_text, meeting_markup, timezone
+from handlers.meeting_access import changeable, changed_text, meeting_markup, timezone
 from handlers.meeting_notices import compose_cancelled, when_text
 from storage.models import Meeting, OutboxMessage
 from storage.repos import Repositories

@@ -15,13 +15,13 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.i18n import current_locale
 from bot.labels import role_label, step_label
 from bot.outbox import Outbox
 from bot.states import MeetingLogging
 from handlers.access import refuse
-from handlers.meeting_access import button, member, not_command
+from handlers.meeting_access import member, not_command
 from handlers.meeting_notices import audience, when_text
 from handlers.notices import queued_in_language
 from handlers.questionnaire_screen import close_keyboard

@@ -20,7 +20,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMar
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.clock import Clock
 from bot.i18n import current_locale
 from bot.labels import (
@@ -36,7 +36,7 @@ from bot.states import MeetingLogging
 from dialogs.meeting_plan import Done, next_step
 from handlers import meeting_feedback
 from handlers.access import refuse, show_in_place
-from handlers.meeting_access import button, member, not_command
+from handlers.meeting_access import member, not_command
 from handlers.meeting_feedback import follow_ups
 from handlers.meeting_notices import when_text
 from storage.models import Meeting, MeetingStatus, Pair

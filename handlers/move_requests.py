@@ -13,14 +13,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.clock import Clock
 from bot.i18n import current_locale
 from bot.labels import step_label
 from bot.outbox import Outbox
 from bot.states import MoveAsking
 from handlers.access import refuse
-from handlers.meeting_access import button, changed_text, timezone
+from handlers.meeting_access import changed_text, timezone
 from handlers.meeting_notices import when_text
 from handlers.notices import queued_in_language
 from storage.models import Meeting, MeetingStatus, OutboxMessage, Participant

@@ -15,7 +15,7 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_datetime
 
-from bot.callbacks import MeetingCb
+from bot.callbacks import MeetingCb, button
 from bot.clock import Clock
 from bot.i18n import current_locale
 from bot.labels import form_label, goal_status_label, not_held_label, step_label
@@ -88,10 +88,6 @@ async def _due_step(repos: Repositories, programme: Programme, meetings: list[Me
     return next_step(settings, done, programme.end_date)
 
 
-def _button(text: str, cb: MeetingCb) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=cb.pack())
-
-
 async def _next_part(
     repos: Repositories, programme: Programme, pair: Pair, meetings: list[Meeting], tz: str, clock: Clock
 ) -> tuple[str, list[list[InlineKeyboardButton]]]:
@@ -103,14 +99,14 @@ async def _next_part(
         text = _("Not logged yet: the {step}, {when}.").format(
             step=step_label(scheduled.step), when=when_text(scheduled.starts_at, tz, current_locale()))
         return text, [[
-            _button(_("Held"), MeetingCb(action="log_held", meeting=scheduled.id, version=scheduled.version)),
-            _button(_("Not held"), MeetingCb(action="log_not_held", meeting=scheduled.id,
+            button(_("Held"), MeetingCb(action="log_held", meeting=scheduled.id, version=scheduled.version)),
+            button(_("Not held"), MeetingCb(action="log_not_held", meeting=scheduled.id,
                                              version=scheduled.version))]]
     step = await _due_step(repos, programme, meetings)
     if step is None:
         return _("The programme is complete: the final meeting is held."), []
     return (_("Next step: the {step}, not scheduled yet.").format(step=step_label(step)),
-            [[_button(_("Schedule the {step}").format(step=step_label(step)),
+            [[button(_("Schedule the {step}").format(step=step_label(step)),
                       MeetingCb(action="schedule", pair=pair.id))]])
 
 

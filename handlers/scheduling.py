@@ -35,7 +35,7 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.callbacks import MeetingCb, ProgrammeCb
+from bot.callbacks import MeetingCb, ProgrammeCb, button
 from bot.clock import Clock
 from bot.config import Settings
 from bot.i18n import current_locale
@@ -53,7 +53,6 @@ from handlers.access import (
 )
 from handlers.calendar_kb import Bounds, calendar_markup, parse_day, parse_month
 from handlers.meeting_access import (
-    button,
     changeable,
     led_pair,
     may_change,
