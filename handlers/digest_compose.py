@@ -86,8 +86,9 @@ def due_period(setting: DigestSetting, timezone: str, now: datetime) -> date | N
 async def _overdue(repos: Repositories, programmes: Sequence[Programme], now: datetime,
                    zones: dict[int, str]) -> dict[int, int]:
     """Pairs late to schedule or with a meeting not logged, per programme in progress (the state
-    `handlers.sweeps.state_of` gives them from the meetings that decide it). Read a few dozen programmes
-    at a time, to keep the memory they take for a moment small."""
+    `handlers.sweeps.state_of` gives them from the meetings that decide it; a pair whose next meeting has not
+    started yet is not read). Read a few dozen programmes at a time, to keep the memory they take for a
+    moment small."""
     in_progress = {
         p.id: p for p in programmes
         if p.start_date <= now.astimezone(ZoneInfo(zones[p.organisation_id])).date() <= p.end_date
@@ -95,15 +96,13 @@ async def _overdue(repos: Repositories, programmes: Sequence[Programme], now: da
     ids = list(in_progress)
     result: dict[int, int] = {}
     for start in range(0, len(ids), OVERDUE_CHUNK):
-        chunk = ids[start:start + OVERDUE_CHUNK]
-        pairs = await repos.digests.active_pairs(chunk)
+        pairs = await repos.digests.pairs_to_check(ids[start:start + OVERDUE_CHUNK], now)
         if not pairs:
             continue
-        meetings = await repos.digests.meetings_of_pairs(chunk)
-        settings = await repos.meetings.settings_of(sorted({pair.programme_id for pair in pairs}))
-        for pair in pairs:
+        settings = await repos.meetings.settings_of(sorted({pair.programme_id for pair, _m in pairs}))
+        for pair, meetings in pairs:
             programme = in_progress[pair.programme_id]
-            decisive = cast(list[Meeting], meetings.get(pair.id, []))  # `MeetingTimes` read as meetings
+            decisive = cast(list[Meeting], meetings)  # `MeetingTimes` read as meetings
             state = state_of(settings[programme.id], programme, pair, decisive, now)
             if state.late_to_schedule(now) or state.unlogged(now) is not None:
                 result[programme.id] = result.get(programme.id, 0) + 1
@@ -176,6 +175,12 @@ def _line(locale: str, key: str, n: int) -> str:
     return "• " + _TEXTS[key](n).format(n=n)
 
 
+@lru_cache(maxsize=64)
+def _long_date(day: date, locale: str) -> str:
+    """A digest's day as its title says it (the same for every digest of a run in a language)."""
+    return format_date(day, format="long", locale=locale)
+
+
 def _lines(figures: dict[str, int], locale: str) -> list[str]:
     return [_line(locale, key, figures[key]) for key in ORDER if figures.get(key)]
 
@@ -183,8 +188,8 @@ def _lines(figures: dict[str, int], locale: str) -> list[str]:
 def digest_text(digest: Digest) -> str:
     """The digest in the current language: a block per programme; by school with totals for several."""
     locale = current_locale()
-    day = format_date(digest.day, format="long", locale=locale)
-    parts = [_("Digest for {date}: what changed since the last one and what is stuck.").format(date=day)]
+    parts = [_("Digest for {date}: what changed since the last one and what is stuck.").format(
+        date=_long_date(digest.day, locale))]
     several = len(digest.schools) > 1
     number = 0
     for org, blocks in digest.schools:

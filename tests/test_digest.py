@@ -1,6 +1,7 @@
 """The coordinator's digest on a simulated clock: its schedule in two time zones (Moscow UTC+3, Kamchatka
 UTC+12), one message per due period even when the job runs twice, nothing when nothing changed, the content
-reflecting changes, a department's roll-up by school, the settings screen and the digest's buttons."""
+reflecting changes, a department's roll-up by school, the settings screen and the digest's buttons, who is
+counted in which figure, and which pairs with a meeting scheduled are overdue."""
 
 from __future__ import annotations
 
@@ -16,12 +17,13 @@ from bot.clock import ManualClock
 from bot.outbox import Outbox
 from dialogs.meeting_plan import MeetingSettings, local_moment
 from handlers.digest_compose import run_digests
-from storage.models import Role
+from storage.models import ProposalStatus, Role, SurveyKind
 from storage.repos import Repositories
 from storage.repos._convert import ts
 from storage.repos.digests import DigestSetting
+from storage.repos.pairs import NewProposal
 from tests.conftest import UserFactory, manual_clock
-from tests.factories import School, approved_pair, school
+from tests.factories import COORDINATOR_ID, School, approved_pair, school
 from tests.fakeapi import FakeBotAPI
 from tests.outbox_helpers import drained
 
@@ -51,12 +53,14 @@ async def pending(repos: Repositories, sch: School, *user_ids: int, minor: bool 
     return ids
 
 
-async def submitted(repos: Repositories, sch: School, user_id: int) -> None:
-    """A mentee who joined and submitted the questionnaire."""
-    (participant,) = await pending(repos, sch, user_id)
-    response = await repos.responses.start(participant, "mentee_pupil", 1)
+async def submitted(repos: Repositories, sch: School, user_id: int, role: Role = Role.MENTEE) -> int:
+    """Someone who joined and submitted the questionnaire; their participant id."""
+    participant = await repos.participants.enrol(sch.programme.id, user_id, role, "pupil_pupil",
+                                                 f"Ученик {user_id}", False, "test")
+    response = await repos.responses.start(participant.id, f"{role.value}_pupil", 1)
     await repos.responses.save_answer(response.id, "about", "x")
     assert await repos.responses.submit(response.id)
+    return participant.id
 
 
 class Run:
@@ -281,3 +285,104 @@ async def test_overdue_pairs_follow_each_programme_meeting_settings(
     (in_time,) = run.texts(2001)
     assert "1 pair with a meeting overdue" in late
     assert "overdue" not in in_time and "2 new participants" in in_time
+
+
+def block(text: str, title: str) -> list[str]:
+    """The figure lines of a programme's block in a digest."""
+    (found,) = [part for part in text.split("\n\n") if f"«{title}»" in part.split("\n")[0]]
+    return found.split("\n")[1:]
+
+
+async def test_each_person_counted_in_their_programme_state(
+    dp: Dispatcher, repos: Repositories, clock: ManualClock, fake: FakeBotAPI, fast_outbox: Outbox
+) -> None:
+    """People in every state in two schools' programmes (one person in both): who has submitted the joining
+    questionnaire (a survey answered does not count), who is in an active pair (an ended one does not), whose
+    parent has not confirmed; each counted once in each figure they belong to."""
+    department = await repos.organisations.create("Управление образования", MOSCOW, created_by=1)
+    await repos.organisations.add_coordinator(department.id, 3000, "Инспектор", "test")
+    first = await school(repos, name="Школа №1", timezone=MOSCOW, coordinator_id=2000)
+    second = await school(repos, name="Школа №2", timezone=MOSCOW, coordinator_id=2001)
+    for sch, title in ((first, "Первая"), (second, "Вторая")):
+        await repos.organisations.set_parent(sch.org.id, department.id)
+        await repos.db.execute("UPDATE programmes SET title = ? WHERE id = ?", (title, sch.programme.id))
+    clock.set(local_moment(MONDAY, time(7, 0), MOSCOW))
+
+    await approved_pair(repos, first, 20_001, (10_001, 10_002))  # in a group, questionnaires not submitted
+    ended = await approved_pair(repos, first, 20_002, (10_003,))  # their pair ended: not in a pair any more
+    await repos.db.execute("UPDATE pairs SET status = 'ended', ended_at = ? WHERE id = ?",
+                           (ts(clock.now()), ended.id))
+    await submitted(repos, first, 10_004)  # a mentee without a pair
+    await submitted(repos, first, 20_003, Role.MENTOR)  # a mentor without a pair is not waiting for one
+    await pending(repos, first, 10_005)  # not submitted
+    await pending(repos, first, 10_006, minor=True)  # the parent has not confirmed
+    (answered_survey,) = await pending(repos, first, 10_007)
+
+    async def nobody(_round: object) -> list[tuple[int, object]]:
+        return []
+
+    survey, _invited = await repos.surveys.invite(first.programme.id, SurveyKind.FEEDBACK, "2026-11", None,
+                                                   nobody, clock.now())
+    response = await repos.responses.start(answered_survey, "feedback", 1, survey.id)
+    await repos.responses.save_answer(response.id, "about", "x")
+    assert await repos.responses.submit(response.id)
+
+    mentor = await submitted(repos, second, 20_101, Role.MENTOR)
+    mentee = await submitted(repos, second, 10_101)
+    await repos.pairs.pair_by_hand(second.programme.id, NewProposal(mentor, mentee, 1.0, []), COORDINATOR_ID)
+    await repos.pairs.approve(second.programme.id, [p.id for p in await repos.pairs.proposals(
+        second.programme.id, ProposalStatus.ACCEPTED)], COORDINATOR_ID, [])
+    await pending(repos, second, 10_004)  # submitted in the first school's programme, not in this one
+    await submitted(repos, second, 10_102)
+    await pending(repos, second, 10_103, minor=True)
+
+    run = Run(dp, repos, clock, fake)
+    await run.until(local_moment(MONDAY, time(9, 0), MOSCOW), [3000, 2000, 2001])
+
+    (rolled,) = run.texts(3000)
+    assert block(rolled, "Первая") == [
+        "• 10 new participants", "• 2 questionnaires submitted", "• 1 parent's consent pending",
+        "• 4 people have not submitted the questionnaire", "• 1 mentee without a pair",
+    ]
+    assert block(rolled, "Вторая") == [
+        "• 5 new participants", "• 3 questionnaires submitted", "• 1 parent's consent pending",
+        "• 1 person has not submitted the questionnaire", "• 1 mentee without a pair",
+    ]
+    assert block(run.texts(2000)[0], "Первая") == block(rolled, "Первая")
+    assert block(run.texts(2001)[0], "Вторая") == block(rolled, "Вторая")
+
+
+async def test_a_pair_with_a_meeting_scheduled_is_overdue_only_a_day_after_it_ended(
+    dp: Dispatcher, repos: Repositories, clock: ManualClock, fake: FakeBotAPI, fast_outbox: Outbox
+) -> None:
+    """Pairs approved a month ago, each with a meeting scheduled: overdue once a day has passed since the
+    meeting's end without it being logged (exactly a day included), not before, and never while it is to come
+    however late the pair is otherwise."""
+    sch = await school(repos, timezone=MOSCOW, coordinator_id=2000)
+    now = local_moment(MONDAY, time(8, 30), MOSCOW)
+    clock.set(now - timedelta(hours=2))
+
+    async def no_messages(_meeting: object) -> list[object]:
+        return []
+
+    starts = {  # a 60-minute meeting of each pair
+        20_001: now - timedelta(days=3),  # ended two days ago: overdue
+        20_002: now - timedelta(days=1, minutes=60),  # ended exactly a day ago: overdue
+        20_003: now - timedelta(days=1, minutes=59),  # a minute less: not yet
+        20_004: now - timedelta(hours=3),  # ended two hours ago
+        20_005: now + timedelta(days=2),  # to come
+        20_006: now + timedelta(days=20),  # to come, after the next 7 days
+    }
+    for n, (mentor, at) in enumerate(starts.items()):
+        pair = await approved_pair(repos, sch, mentor, (10_001 + n,))
+        await repos.db.execute("UPDATE pairs SET approved_at = ? WHERE id = ?",
+                               (ts(now - timedelta(days=30)), pair.id))
+        await repos.meetings.schedule(sch.programme.id, pair.id, "organisational", at, 60, "каб. 12", False,
+                                      COORDINATOR_ID, no_messages)
+    run = Run(dp, repos, clock, fake)
+    await run.until(now, [2000])
+
+    (digest,) = run.texts(2000)
+    assert "• 2 pairs with meetings overdue (not scheduled or not logged)" in block(
+        digest, "Вместе по лестнице успеха")
+    assert "• 1 meeting in the next 7 days" in digest

@@ -274,32 +274,26 @@ class DigestRepo:
             return result
         ids = tuple(programme_ids)
         marks = _in(ids)
-        # Who submitted and who is in a pair are read once into in-memory sets (one pass each) rather than
-        # looked up per participant: with 100,000 participants that is several times faster. People are
-        # counted by kind (each looked up in each set once) and the figures summed from the kinds here.
+        # One pass along the participants' index of (programme, status, role), grouped in its order: each
+        # participant's kind (submitted + 2 × in a pair, 0-3) is looked up once, and a group's kinds come back
+        # as a string of digits counted here (a sum per kind would make SQLite look everyone up once per sum).
         rows = await self.db.fetchall(
-            "WITH submitted AS MATERIALIZED (SELECT participant_id FROM responses "
-            "WHERE status = 'submitted' AND round_id IS NULL), "
-            "paired AS MATERIALIZED (SELECT mentor_id FROM pairs WHERE status = 'active' UNION ALL "
-            "SELECT m.mentee_id FROM pair_members m JOIN pairs x ON x.id = m.pair_id "
-            "WHERE x.status = 'active') "
-            "SELECT programme_id, status, role, s, pr, COUNT(*) FROM (SELECT p.programme_id, p.status, "
-            "p.role, p.id IN submitted AS s, p.id IN paired AS pr FROM participants p "
-            f"WHERE p.programme_id IN ({marks})) GROUP BY programme_id, status, role, s, pr",
+            f"SELECT p.programme_id, p.status, p.role, group_concat({_SUBMITTED} + 2 * {_IN_PAIR}, '') "
+            f"FROM participants p WHERE p.programme_id IN ({marks}) "
+            "GROUP BY p.programme_id, p.status, p.role",
             ids,
         )
-        for programme_id, status, role, submitted, paired, n in rows:
+        for programme_id, status, role, kinds in rows:
             figures = result[programme_id]
-            kinds = ["participants"]
-            if submitted == 1:
-                kinds.append("submitted")
+            only_submitted, only_paired, both = kinds.count("1"), kinds.count("2"), kinds.count("3")
+            found = {"participants": len(kinds), "submitted": only_submitted + both}
             if status == "parent_pending":
-                kinds.append("parent_pending")
-            if status == "active" and submitted == 0 and paired == 0:
-                kinds.append("not_submitted")
-            if role == "mentee" and status == "active" and submitted == 1 and paired == 0:
-                kinds.append("without_pair")
-            for kind in kinds:
+                found["parent_pending"] = len(kinds)
+            if status == "active":
+                found["not_submitted"] = len(kinds) - only_submitted - only_paired - both
+                if role == "mentee":
+                    found["without_pair"] = only_submitted
+            for kind, n in found.items():
                 figures[kind] = figures.get(kind, 0) + n
         rows = await self.db.fetchall(
             "SELECT programme_id, SUM(status = 'held') AS held, "
@@ -333,30 +327,41 @@ class DigestRepo:
         return [Pair(pid, programme_id, mentor_id, (), parse(approved_at))
                 for pid, programme_id, mentor_id, approved_at in rows]
 
-    async def meetings_of_pairs(self, programme_ids: Sequence[int]) -> dict[int, list[MeetingTimes]]:
-        """The meetings that decide whether each active pair of the programmes is overdue, by pair, oldest
-        first, in one query: a pair's first scheduled meeting if it has one (then nothing else counts: it is
-        overdue only if that meeting is not logged), else its logged meetings. Only what a pair's state
-        needs (`handlers.sweeps.state_of`), as light tuples."""
-        result: dict[int, list[MeetingTimes]] = defaultdict(list)
+    async def pairs_to_check(
+        self, programme_ids: Sequence[int], now: datetime
+    ) -> list[tuple[Pair, list[MeetingTimes]]]:
+        """The active pairs and groups of the programmes that may be overdue at `now`, each with the meetings
+        that decide it (oldest first), in one query, with only what a pair's state needs
+        (`handlers.sweeps.state_of`; their mentees are not read, left empty). A pair with a meeting
+        scheduled is decided by its first one alone: overdue only if it is not logged a day after its end,
+        so the pair is left out while that meeting has not started by `now`. A pair with none comes with its
+        logged meetings (none if it has not met yet)."""
         if not programme_ids:
-            return result
+            return []
+        marks, ids = _in(programme_ids), tuple(programme_ids)
+        columns = ("p.id, p.programme_id, p.mentor_id, p.approved_at, m.id, m.step, m.starts_at, m.minutes, "
+                   "m.status, m.version")
         rows = await self.db.fetchall(
-            "SELECT m.id, m.pair_id, m.step, m.starts_at, m.minutes, m.status, m.version FROM pairs p "
-            "JOIN meetings m ON m.pair_id = p.id "
-            f"WHERE p.status = 'active' AND p.programme_id IN ({_in(programme_ids)}) AND CASE "
-            "WHEN EXISTS (SELECT 1 FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled') "
-            "THEN m.id = (SELECT s.id FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled' "
-            "ORDER BY s.starts_at, s.id LIMIT 1) "
-            "ELSE m.status IN ('held', 'not_held') END ORDER BY m.starts_at, m.id",
-            tuple(programme_ids),
+            f"SELECT {columns} FROM pairs p JOIN meetings m ON m.id = (SELECT CASE WHEN s.starts_at <= ? "
+            "THEN s.id END FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled' "
+            f"ORDER BY s.starts_at, s.id LIMIT 1) WHERE p.status = 'active' AND p.programme_id IN ({marks}) "
+            f"UNION ALL SELECT {columns} FROM pairs p "
+            "LEFT JOIN meetings m ON m.pair_id = p.id AND m.status IN ('held', 'not_held') "
+            f"WHERE p.status = 'active' AND p.programme_id IN ({marks}) "
+            "AND NOT EXISTS (SELECT 1 FROM meetings s WHERE s.pair_id = p.id AND s.status = 'scheduled') "
+            "ORDER BY 7, 5",  # the meetings' start and id
+            (ts(now), *ids, *ids),
         )
         statuses = {s.value: s for s in MeetingStatus}
         parse = datetime.fromisoformat
-        for mid, pair_id, step, starts_at, minutes, status, version in rows:
-            meeting = MeetingTimes(mid, pair_id, step, parse(starts_at), minutes, statuses[status], version)
-            result[pair_id].append(meeting)
-        return result
+        pairs: dict[int, tuple[Pair, list[MeetingTimes]]] = {}
+        for pid, programme_id, mentor_id, approved_at, mid, step, starts_at, minutes, status, version in rows:
+            if pid not in pairs:
+                pairs[pid] = (Pair(pid, programme_id, mentor_id, (), parse(approved_at)), [])
+            if mid is not None:
+                pairs[pid][1].append(
+                    MeetingTimes(mid, pid, step, parse(starts_at), minutes, statuses[status], version))
+        return list(pairs.values())
 
     async def users(self, user_ids: Sequence[int]) -> dict[int, User]:
         """The users (as `UserRepo.get` reads them), in one query."""
