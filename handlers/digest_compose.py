@@ -17,12 +17,12 @@ from functools import lru_cache
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from babel.dates import format_date
 
-from bot.callbacks import BasesCb, DigestCb, ProgrammeCb
+from bot.callbacks import BasesCb, DigestCb, ProgrammeCb, button
 from bot.clock import Clock
 from bot.i18n import current_locale
 from handlers.notices import queued_in_language, with_users_read
@@ -218,14 +218,14 @@ def digest_markup(digest: Digest) -> InlineKeyboardMarkup | None:
         pid, f = block.programme.id, block.figures
         row = []
         if f.get("not_submitted"):
-            row.append(_button(remind.format(n=number), _data("remind", pid, digest.period)))
+            row.append(button(remind.format(n=number), _data("remind", pid, digest.period)))
         if f.get("surveys"):
-            row.append(_button(surveys.format(n=number), _data("survey_remind", pid, digest.period)))
+            row.append(button(surveys.format(n=number), _data("survey_remind", pid, digest.period)))
         state = next((s for s in ("parent_pending", "without_pair") if f.get(s)), "")
-        row.append(_button(listed.format(n=number), _data("list", pid, state)))
+        row.append(button(listed.format(n=number), _data("list", pid, state)))
         if f.get("overdue") or f.get("repair"):
-            row.append(_button(meetings.format(n=number), _data("meetings", pid, "")))
-        row.append(_button(export.format(n=number), _data("export", pid, "")))
+            row.append(button(meetings.format(n=number), _data("meetings", pid, "")))
+        row.append(button(export.format(n=number), _data("export", pid, "")))
         rows.append(row)
     return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
@@ -240,10 +240,6 @@ def _data(action: str, pid: int, value: str) -> str:
     if action == "export":
         return DigestCb(action="export", programme=pid).pack()
     return DigestCb(action=action, programme=pid, value=value).pack()
-
-
-def _button(text: str, data: str) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=text, callback_data=data)
 
 
 async def run_digests(repos: Repositories, i18n: I18n, clock: Clock) -> int:
