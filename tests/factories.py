@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from storage.models import InviteKind, Organisation, Pair, Programme, ProposalStatus, Role
 from storage.repos import Repositories
 from storage.repos.pairs import NewProposal
 
 COORDINATOR_ID = 2000
+# The school year of `school()`: fixed, for the tests that run on a clock of their own set inside it.
+SCHOOL_YEAR = (date(2026, 9, 1), date(2027, 5, 31))
+
+
+def around_today() -> tuple[date, date]:
+    """A school year in progress today, for tests that run on the real clock and need the programme on
+    (e.g. to issue invite links, refused 30 days after a programme ends)."""
+    today = datetime.now(UTC).date()
+    return today - timedelta(days=60), today + timedelta(days=210)
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,13 @@ async def school(
     name: str = "Лицей №21",
     coordinator_id: int = COORDINATOR_ID,
     timezone: str = "Europe/Moscow",
+    dates: tuple[date, date] = SCHOOL_YEAR,
 ) -> School:
     """A school as an administrator and its coordinator would leave it."""
     org = await repos.organisations.create(name, timezone, created_by=1)
     await repos.organisations.add_coordinator(org.id, coordinator_id, "Мария Ивановна", "test")
     programme = await repos.programmes.create(
-        org.id, "Вместе по лестнице успеха", list(forms), date(2026, 9, 1), date(2027, 5, 31), coordinator_id
+        org.id, "Вместе по лестнице успеха", list(forms), *dates, coordinator_id
     )
     links = {}
     for kind in (InviteKind.MENTOR, InviteKind.MENTEE):

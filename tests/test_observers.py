@@ -10,7 +10,7 @@ from storage.models import Participant, Role
 from storage.repos import Repositories
 from tests.client import TgUser
 from tests.conftest import UserFactory
-from tests.factories import COORDINATOR_ID, School, school
+from tests.factories import COORDINATOR_ID, School, around_today, school
 
 NO_ACCESS = "You don't have access to this programme."
 
@@ -50,7 +50,7 @@ async def mentees(repos: Repositories, sch: School) -> tuple[Participant, Partic
 async def test_an_observer_joins_and_adds_a_note_the_coordinator_reads(
     make_user: UserFactory, repos: Repositories, db: Database
 ) -> None:
-    sch = await school(repos)
+    sch = await school(repos, dates=around_today())
     vera, petr, _minor = await mentees(repos, sch)
     maria = make_user(COORDINATOR_ID, "Maria", "en")
     token = await observer_token(maria)
@@ -119,9 +119,9 @@ async def test_an_observer_joins_and_adds_a_note_the_coordinator_reads(
 async def test_observers_see_only_their_own_notes_and_programme(
     make_user: UserFactory, repos: Repositories
 ) -> None:
-    sch = await school(repos)
+    sch = await school(repos, dates=around_today())
     vera, _petr, minor = await mentees(repos, sch)
-    other = await school(repos, name="Гимназия №5", coordinator_id=2100)
+    other = await school(repos, name="Гимназия №5", coordinator_id=2100, dates=around_today())
     stranger = await repos.participants.enrol(other.programme.id, 30_000, Role.MENTEE, "pupil_pupil",
                                               "Чужой Ученик", False, "v1")
     mentor = await repos.participants.enrol(sch.programme.id, 20_000, Role.MENTOR, "pupil_pupil", "Наставник",
@@ -184,7 +184,7 @@ async def test_observers_see_only_their_own_notes_and_programme(
 async def test_withdrawal_keeps_notes_without_the_name(
     make_user: UserFactory, repos: Repositories, db: Database
 ) -> None:
-    sch = await school(repos)
+    sch = await school(repos, dates=around_today())
     await mentees(repos, sch)
     maria = make_user(COORDINATOR_ID, "Maria", "en")
     token = await observer_token(maria)
