@@ -172,9 +172,15 @@ async def sweep(repos: Repositories, i18n: I18n, clock: Clock) -> SweepResult:
         chunk = ids[start:start + SWEEP_CHUNK]
         try:
             await _sweep_chunk(repos, i18n, chunk, now, result)
-        except Exception:  # a failed read: the other programmes are still swept
-            logger.exception("sweep: programmes %s failed", chunk)
-            result.failed_programmes.extend(p for p in chunk if p not in result.failed_programmes)
+        except Exception:  # a read failed (reads come before any write): each programme of the chunk alone
+            logger.exception("sweep: programmes %s failed together; sweeping them one by one", chunk)
+            for programme_id in chunk:
+                try:
+                    await _sweep_chunk(repos, i18n, [programme_id], now, result)
+                except Exception:
+                    logger.exception("sweep: programme %s failed", programme_id)
+                    if programme_id not in result.failed_programmes:
+                        result.failed_programmes.append(programme_id)
     if result.queued:
         logger.info("sweep queued %s messages: %s", result.queued, result)
     return result

@@ -196,6 +196,24 @@ async def test_finished_or_ended_programmes_are_left_alone(
     assert (await sweep(repos, dp["i18n"], clock)).queued == 0
 
 
+async def test_a_programme_that_cannot_be_read_does_not_stop_the_others(
+    dp: Dispatcher, repos: Repositories, clock: ManualClock
+) -> None:
+    moscow, kamchatka = await two_schools(repos)
+    for sch, mentor, mentee in ((moscow, 20_001, 10_001), (kamchatka, 20_002, 10_002)):
+        pair = await approved_pair(repos, sch, mentor, (mentee,))
+        await approved_at(repos, pair, local_moment(date(2026, 10, 5), time(12, 0), MOSCOW))
+    # A broken row fails the read of the whole chunk of programmes it is in.
+    broken = kamchatka.programme.id
+    await repos.db.execute("UPDATE programmes SET start_date = 'autumn' WHERE id = ?", (broken,))
+    clock.set(local_moment(date(2026, 11, 2), time(12, 0), MOSCOW))
+    result = await sweep(repos, dp["i18n"], clock)
+    assert result.failed_programmes == [broken]
+    assert result.schedule_nudges == 1 and result.inactivity_flags == 1  # Moscow's pair, chased as ever
+    assert [r[0] for r in await repos.db.fetchall("SELECT user_id FROM outbox WHERE dedupe LIKE 'late%'")] \
+        == [20_001]
+
+
 async def _meeting(repos: Repositories, sch: School, pair: Pair, step: str, starts_at: datetime,
                    held: bool = False) -> Meeting:
     meeting = await repos.meetings.schedule(sch.programme.id, pair.id, step, starts_at, 60, "Кабинет 5",
