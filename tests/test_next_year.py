@@ -17,7 +17,12 @@ from tests.fakeapi import FakeBotAPI
 
 NO_ACCESS = "You don't have access to this programme."
 ANSWERED = "You have already answered this offer."
-OLD_TITLE = "Лестница успеха 2026/27"
+# The old programme runs in the current school year, so that the one started from it is still to come and
+# its invite links can be issued (they are refused 30 days after a programme ends) whenever the test runs.
+_TODAY = date.today()
+Y = _TODAY.year if _TODAY.month >= 9 else _TODAY.year - 1
+OLD_TITLE = f"Лестница успеха {Y}/{(Y + 1) % 100:02d}"
+NEW = f"Лестница успеха {Y + 1}/{Y + 2}"  # the title the coordinator types for the new one
 
 
 async def mentor(
@@ -59,8 +64,8 @@ async def test_start_again_mentors_agree_decline_and_forge(
     make_user: UserFactory, repos: Repositories, registry: Registry, fake: FakeBotAPI
 ) -> None:
     sch = await school(repos)
-    old = await repos.programmes.create(sch.org.id, OLD_TITLE, ["pupil_pupil"], date(2026, 9, 1),
-                                        date(2027, 5, 31), COORDINATOR_ID)
+    old = await repos.programmes.create(sch.org.id, OLD_TITLE, ["pupil_pupil"], date(Y, 9, 1),
+                                        date(Y + 1, 5, 31), COORDINATOR_ID)
     olga = await mentor(repos, registry, old, 20_000, "Olga Petrova")
     ivan = await mentor(repos, registry, old, 20_001, "Ivan Sidorov")
     await mentor(repos, registry, old, 20_002, "Boris Orlov")
@@ -76,8 +81,8 @@ async def test_start_again_mentors_agree_decline_and_forge(
     await maria.click("Start again for a new year")
     screen = maria.last_text
     assert f"Start «{OLD_TITLE}» again for a new year" in screen
-    assert "Title: «Лестница успеха 2027/28»" in screen
-    assert "Dates: September 1, 2027 — May 31, 2028" in screen
+    assert f"Title: «Лестница успеха {Y + 1}/{(Y + 2) % 100:02d}»" in screen
+    assert f"Dates: September 1, {Y + 1} — May 31, {Y + 2}" in screen
     assert "Each of its 3 mentors will be asked" in screen
 
     # Another title: validated as in /newprogramme.
@@ -86,17 +91,17 @@ async def test_start_again_mentors_agree_decline_and_forge(
     assert maria.last_text.startswith("I need the title as a text message")
     await maria.send("ab")
     assert maria.last_text.startswith("The title must be 3 to 200 characters long; yours has 2.")
-    await maria.send("  Лестница   успеха 2027/2028 ")
-    assert "Title: «Лестница успеха 2027/2028»" in maria.last_text
+    await maria.send(f"  Лестница   успеха {Y + 1}/{Y + 2} ")
+    assert f"Title: «{NEW}»" in maria.last_text
     await maria.click("Create")
-    assert "The programme «Лестница успеха 2027/2028» is created. Mentors asked whether they continue: 3." \
+    assert f"The programme «{NEW}» is created. Mentors asked whether they continue: 3." \
         in maria.texts
     new = await repos.programmes.next_of(old.id)
     assert (new.title, new.organisation_id, new.forms, new.previous_id) == (
-        "Лестница успеха 2027/2028", sch.org.id, ("pupil_pupil",), old.id)
+        NEW, sch.org.id, ("pupil_pupil",), old.id)
     assert (new.start_date, new.end_date, new.retention_days) == (
-        date(2027, 9, 1), date(2028, 5, 31), old.retention_days)
-    assert any(t.startswith("Invite link for mentees of «Лестница успеха 2027/2028»") for t in maria.texts)
+        date(Y + 1, 9, 1), date(Y + 2, 5, 31), old.retention_days)
+    assert any(t.startswith(f"Invite link for mentees of «{NEW}»") for t in maria.texts)
 
     # A second tap on Create, a stale one: nothing more is created.
     await maria.click_data(ProgrammeCb(action="ny_create", programme=old.id).pack(), 1)
@@ -107,14 +112,14 @@ async def test_start_again_mentors_agree_decline_and_forge(
     await delivered(repos, fake, new.id, 3)
     olga_chat = make_user(20_000, "Olga", "en")
     offer = olga_chat.last_text
-    assert offer.startswith(f"«{OLD_TITLE}» is starting again as «Лестница успеха 2027/2028». "
+    assert offer.startswith(f"«{OLD_TITLE}» is starting again as «{NEW}». "
                             "Will you continue as a mentor?")
     assert "Consent to the processing of personal data" in offer and CONSENT_VERSION in offer
     assert olga_chat.buttons() == ["Yes, I continue", "No"]
     assert make_user(10_000).messages == []  # mentees are not asked
 
     await olga_chat.click("Yes, I continue")
-    assert olga_chat.last_text.startswith("Welcome to «Лестница успеха 2027/2028»!")
+    assert olga_chat.last_text.startswith(f"Welcome to «{NEW}»!")
     joined = await repos.participants.find(new.id, 20_000)
     assert (joined.role, joined.form, joined.full_name, joined.status.value) == (
         Role.MENTOR, "pupil_pupil", "Olga Petrova", "active")
@@ -145,7 +150,7 @@ async def test_start_again_mentors_agree_decline_and_forge(
     # Ivan declines; then forges Olga's offer and an offer that does not exist.
     ivan_chat = make_user(20_001, "Ivan", "en")
     await ivan_chat.click("No")
-    assert ivan_chat.last_text.startswith("Understood: you do not continue in «Лестница успеха 2027/2028».")
+    assert ivan_chat.last_text.startswith(f"Understood: you do not continue in «{NEW}».")
     assert await repos.participants.find(new.id, 20_001) is None
     assert (await repos.carry_over.get(new.id, ivan.id)).decision == "declined"
     message = ivan_chat.last_message.message_id
@@ -163,11 +168,11 @@ async def test_start_again_mentors_agree_decline_and_forge(
     await maria.send("/programmes")
     await maria.click(OLD_TITLE, maria.last_message)
     await maria.click("Start again for a new year")
-    assert "has been started again as «Лестница успеха 2027/2028»" in maria.last_text
+    assert f"has been started again as «{NEW}»" in maria.last_text
     assert counts in maria.last_text
-    await maria.click("Open «Лестница успеха 2027/2028»")
+    await maria.click(f"Open «{NEW}»")
     await maria.click("Start again for a new year")
-    assert counts in maria.last_text and "Title: «Лестница успеха 2028/2029»" in maria.last_text
+    assert counts in maria.last_text and f"Title: «Лестница успеха {Y + 2}/{Y + 3}»" in maria.last_text
 
 
 async def test_another_schools_coordinator_is_refused(
