@@ -267,12 +267,13 @@ async def pair_screen(repos: Repositories, i18n: I18n, clock: Clock, programme: 
     now = clock.now()
     tz = await _timezone(repos, programme)
     settings = await repos.meetings.settings(programme.id)
-    state = await sweeps.pair_state(repos, settings, programme, pair, now)
+    oldest_first = await repos.meetings.of_pair(pair.id)
+    state = sweeps.state_of(settings, programme, pair, oldest_first, now)
     names = await _names_of(repos, [pair])
     mentor, mentees = _pair_names(names, pair)
     lines = [_("Pair: {mentor} — {mentees}").format(mentor=mentor, mentees=mentees)]
     lines.append(_line(i18n, tz, names, state, "all", now))
-    meetings = list(reversed(await repos.meetings.of_pair(pair.id)))
+    meetings = list(reversed(oldest_first))
     shown, page, more = page_of(meetings, page, MEETINGS_PER_PAGE)
     lines += ["", _("Meetings:") if meetings else _("No meetings yet.")]
     for meeting in shown:

@@ -102,18 +102,11 @@ class PairState:
         return (now - self.quiet_since) // timedelta(days=settings.inactivity_days)
 
 
-async def pair_state(
-    repos: Repositories, settings: MeetingSettings, programme: Programme, pair: Pair, now: datetime
-) -> PairState:
-    """The pair's next step, its scheduled meeting, when the step is due and since when it is quiet."""
-    return state_of(settings, programme, pair, await repos.meetings.of_pair(pair.id), now)
-
-
 def state_of(
     settings: MeetingSettings, programme: Programme, pair: Pair, meetings: Sequence[Meeting], now: datetime
 ) -> PairState:
-    """`pair_state` from the pair's meetings, oldest first (only their step, start, length and status are
-    read)."""
+    """The pair's next step, its scheduled meeting, when the step is due and since when it is quiet, from
+    the pair's meetings, oldest first (only their step, start, length and status are read)."""
     logged = [m for m in meetings if m.status in LOGGED]
     done = [Done(m.step, m.status is MeetingStatus.HELD, m.starts_at) for m in logged]
     step = next_step(settings, done, programme.end_date)
